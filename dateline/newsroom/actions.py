@@ -1,0 +1,254 @@
+"""Writes for the newsroom: every way code (importers, demo content, tests) creates or changes
+articles goes through these functions, so the rules live in one place."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.images.models import Image
+from wagtail.models import Page, Site
+
+from dateline.newsroom.models import (
+    ArticleByline,
+    ArticleCorrection,
+    ArticlePage,
+    Author,
+    HomePage,
+    SectionPage,
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One body block: ``Block("paragraph", "<p>…</p>")`` or ``Block("quote", {...})``."""
+
+    type: str
+    value: Any
+
+
+def unique_child_slug(*, parent: Page, title: str, exclude: Page | None = None) -> str:
+    base = slugify(title, allow_unicode=True)[:70].strip("-") or "story"
+    siblings = parent.get_children()
+    if exclude is not None:
+        siblings = siblings.exclude(pk=exclude.pk)
+    taken = set(siblings.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken or slug in {"feed"}:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def ensure_home_page(*, site_name: str = "Dateline") -> HomePage:
+    """The site's front page: the default Wagtail site is pointed at a HomePage, created once."""
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site and isinstance(site.root_page.specific, HomePage):
+        return site.root_page.specific
+    root = Page.get_first_root_node()
+    home = HomePage(title=site_name, slug="front-page", intro="")
+    root.add_child(instance=home)
+    home.save_revision().publish()
+    if site:
+        old_root = site.root_page
+        site.root_page = home
+        site.site_name = site_name
+        site.save()
+        # Wagtail's placeholder "Welcome" page is of no use to a newsroom.
+        if old_root.specific_class is Page and old_root.slug == "home":
+            old_root.delete()
+    else:
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name=site_name
+        )
+    return home
+
+
+def create_section(
+    *, parent: Page, title: str, description: str = "", slug: str = ""
+) -> SectionPage:
+    section = SectionPage(
+        title=title,
+        description=description,
+        slug=slug or unique_child_slug(parent=parent, title=title),
+    )
+    parent.add_child(instance=section)
+    section.save_revision().publish()
+    return section
+
+
+def get_or_create_author(
+    *, name: str, role: str = "", bio: str = "", photo: Image | None = None
+) -> Author:
+    existing = Author.objects.filter(name__iexact=name.strip()).first()
+    if existing:
+        return existing
+    base = slugify(name, allow_unicode=True) or "author"
+    slug, n = base, 2
+    while Author.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return Author.objects.create(name=name.strip(), slug=slug, role=role, bio=bio, photo=photo)
+
+
+def _apply_article_fields(
+    article: ArticlePage,
+    *,
+    title: str,
+    standfirst: str,
+    dateline_place: str,
+    dateline_source: str,
+    published_at: datetime.datetime | None,
+    body: Sequence[Block],
+    bylines: Sequence[Author | str],
+    tags: Sequence[str],
+    lead_image: Image | None,
+    lead_image_caption: str,
+    lead_image_credit: str,
+    language: str,
+) -> None:
+    article.title = title
+    article.draft_title = title
+    article.standfirst = standfirst
+    article.dateline_place = dateline_place
+    article.dateline_source = dateline_source
+    article.published_at = published_at
+    article.body = [(block.type, block.value) for block in body]
+    article.lead_image = lead_image
+    article.lead_image_caption = lead_image_caption
+    article.lead_image_credit = lead_image_credit
+    article.language = language
+    article.bylines = [
+        ArticleByline(author=b, guest_name="")
+        if isinstance(b, Author)
+        else ArticleByline(author=None, guest_name=b)
+        for b in bylines
+    ]
+    article.tags.set(list(tags))
+
+
+@transaction.atomic
+def create_article(
+    *,
+    section: SectionPage,
+    title: str,
+    body: Sequence[Block],
+    bylines: Sequence[Author | str] = (),
+    standfirst: str = "",
+    dateline_place: str = "",
+    dateline_source: str = "",
+    published_at: datetime.datetime | None = None,
+    tags: Sequence[str] = (),
+    lead_image: Image | None = None,
+    lead_image_caption: str = "",
+    lead_image_credit: str = "",
+    language: str = "",
+    wire_key: str = "",
+    publish: bool = False,
+    user: AbstractBaseUser | None = None,
+) -> ArticlePage:
+    """Create an article as a draft revision, and publish it when asked."""
+    article = ArticlePage(
+        slug=unique_child_slug(parent=section, title=title),
+        live=False,
+        wire_key=wire_key,
+        owner=user,
+    )
+    _apply_article_fields(
+        article,
+        title=title,
+        standfirst=standfirst,
+        dateline_place=dateline_place,
+        dateline_source=dateline_source,
+        published_at=published_at,
+        body=body,
+        bylines=bylines,
+        tags=tags,
+        lead_image=lead_image,
+        lead_image_caption=lead_image_caption,
+        lead_image_credit=lead_image_credit,
+        language=language or settings.LANGUAGE_CODE,
+    )
+    section.add_child(instance=article)
+    revision = article.save_revision(user=user, log_action=True)
+    if publish:
+        revision.publish(user=user)
+        article.refresh_from_db()
+    return article
+
+
+@transaction.atomic
+def update_article(
+    *,
+    article: ArticlePage,
+    title: str,
+    body: Sequence[Block],
+    bylines: Sequence[Author | str] = (),
+    standfirst: str = "",
+    dateline_place: str = "",
+    dateline_source: str = "",
+    published_at: datetime.datetime | None = None,
+    tags: Sequence[str] = (),
+    lead_image: Image | None = None,
+    lead_image_caption: str = "",
+    lead_image_credit: str = "",
+    language: str = "",
+    publish: bool = False,
+    user: AbstractBaseUser | None = None,
+) -> ArticlePage:
+    """Save a new revision of an article. A live article stays as readers know it until the
+    revision is published (``publish=True`` or an editor in the admin)."""
+    draft = article.get_latest_revision_as_object()
+    _apply_article_fields(
+        draft,
+        title=title,
+        standfirst=standfirst,
+        dateline_place=dateline_place,
+        dateline_source=dateline_source,
+        published_at=published_at,
+        body=body,
+        bylines=bylines,
+        tags=tags,
+        lead_image=lead_image,
+        lead_image_caption=lead_image_caption,
+        lead_image_credit=lead_image_credit,
+        language=language or article.language,
+    )
+    revision = draft.save_revision(user=user, log_action=True)
+    if publish:
+        revision.publish(user=user)
+    article.refresh_from_db()
+    return article
+
+
+def publish_article(*, article: ArticlePage, user: AbstractBaseUser | None = None) -> ArticlePage:
+    revision = article.get_latest_revision() or article.save_revision(user=user)
+    revision.publish(user=user)
+    article.refresh_from_db()
+    return article
+
+
+@transaction.atomic
+def add_correction(
+    *,
+    article: ArticlePage,
+    text: str,
+    kind: str = ArticleCorrection.Kind.CORRECTION,
+    noted_at: datetime.datetime | None = None,
+    user: AbstractBaseUser | None = None,
+) -> ArticlePage:
+    """Log a correction or update and republish, so it shows on the page at once and stays in
+    the page's revision history (a later publish from the admin keeps it)."""
+    draft = article.get_latest_revision_as_object()
+    entry = ArticleCorrection(kind=kind, text=text)
+    if noted_at is not None:
+        entry.noted_at = noted_at
+    draft.corrections.add(entry)
+    draft.save_revision(user=user, log_action=True).publish(user=user)
+    article.refresh_from_db()
+    return article

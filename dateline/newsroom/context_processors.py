@@ -1,0 +1,33 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+from wagtail.models import Site
+
+from dateline.newsroom.models import NewsroomSettings, SectionPage
+
+
+def site_chrome(request: HttpRequest) -> dict[str, Any]:
+    """The masthead's name and section navigation, evaluated only when a template uses them."""
+
+    def nav_sections() -> list[SectionPage]:
+        site = Site.find_for_request(request)
+        if site is None:
+            return []
+        return list(
+            SectionPage.objects.child_of(site.root_page)
+            .live()
+            .public()
+            .order_by("path")
+            .only("id", "title", "url_path", "path", "depth")
+        )
+
+    def site_name() -> str:
+        site = Site.find_for_request(request)
+        publisher = NewsroomSettings.for_request(request).publisher_name
+        return publisher or (site.site_name if site else "") or "Dateline"
+
+    return {
+        "nav_sections": SimpleLazyObject(nav_sections),
+        "site_name": SimpleLazyObject(site_name),
+    }

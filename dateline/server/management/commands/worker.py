@@ -1,0 +1,47 @@
+"""``dateline worker``: runs background tasks (django-tasks database backend) and, beside them,
+scheduled publishing and unpublishing every ``DATELINE_SCHEDULER_INTERVAL`` seconds."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django_tasks_db.management.commands.db_worker import Worker
+
+from dateline.server import scheduler
+
+
+class Command(BaseCommand):
+    help = "Run background tasks and scheduled publishing until stopped."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="Seconds between polls for tasks."
+        )
+        parser.add_argument("--batch", action="store_true", help="Run queued tasks, then exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        if not options["batch"]:
+            threading.Thread(
+                target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
+            ).start()
+        worker = Worker(
+            queue_names=["*"],
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"{socket.gethostname()}-{os.getpid()}"[:64],
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        self.stdout.write("Worker started: background tasks and scheduled publishing.")
+        try:
+            worker.run()
+        finally:
+            stop.set()

@@ -1,0 +1,270 @@
+"""Dateline's only settings module. Every deployment-specific value comes from the environment
+(see ``.env.example``); the defaults give a working single-machine site backed by a SQLite file
+in ``DATELINE_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from dateline import env
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent
+
+DEBUG = env.get_bool("DATELINE_DEBUG", False)
+TESTING = "pytest" in sys.modules or env.get_bool("DATELINE_TESTING", False)
+
+DATA_DIR = Path(
+    env.get_str("DATELINE_DATA_DIR") or PROJECT_DIR / ("var/test" if TESTING else "data")
+).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    given = env.get_str("SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise env.EnvError("SECRET_KEY must be at least 32 characters long.")
+        return given
+    # Generated once and kept beside the database, so sessions and signed links survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+BASE_URL = env.get_str("DATELINE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_base = urlsplit(BASE_URL)
+if _base.scheme not in {"http", "https"} or not _base.hostname:
+    raise env.EnvError(f"DATELINE_BASE_URL={BASE_URL!r} must be an absolute http(s) URL.")
+WAGTAILADMIN_BASE_URL = BASE_URL
+
+ALLOWED_HOSTS = env.get_list("DATELINE_ALLOWED_HOSTS", [_base.hostname, "127.0.0.1", "localhost"])
+if TESTING:
+    ALLOWED_HOSTS.append("testserver")
+CSRF_TRUSTED_ORIGINS = env.get_list(
+    "DATELINE_CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"]
+)
+
+# HTTPS hardening is on unless the site is explicitly served over plain HTTP (local runs, tests).
+HTTPS = env.get_bool("DATELINE_HTTPS", _base.scheme == "https")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env.get_bool("DATELINE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env.get_int("DATELINE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env.get_bool("DATELINE_HSTS_PRELOAD", False)
+if env.get_bool("DATELINE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+
+INSTALLED_APPS = [
+    "dateline.newsroom",
+    "dateline.importers",
+    "dateline.server",
+    "dateline.demo",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "django_tasks_db",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "dateline.urls"
+WSGI_APPLICATION = "dateline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "wagtail.contrib.settings.context_processors.settings",
+                "dateline.newsroom.context_processors.site_chrome",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    url = env.get_str("DATABASE_URL")
+    if url:
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise env.EnvError("DATABASE_URL must be a postgres:// URL; leave it unset for SQLite.")
+        config = dj_database_url.parse(url, conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60))
+        config["CONN_HEALTH_CHECKS"] = True
+        config["TEST"] = {"NAME": f"test_{config['NAME']}"}
+        return {"default": dict(config)}
+    db_file = Path(env.get_str("DATELINE_SQLITE_FILE") or DATA_DIR / "dateline.sqlite3")
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": db_file,
+            # IMMEDIATE takes the write lock when a transaction starts, so two processes that
+            # read-then-write queue on busy_timeout instead of failing with "database is locked".
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+                ),
+            },
+            # Tests use a real file too, never ":memory:", so they see what production sees.
+            "TEST": {"NAME": str(DATA_DIR / "test-dateline.sqlite3")},
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.get_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.get_str("DATELINE_CACHE_PREFIX", "dateline"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "dateline",
+        }
+    }
+
+TASKS = {
+    "default": {
+        "BACKEND": env.get_choice(
+            "DATELINE_TASKS_BACKEND",
+            "django_tasks_db.DatabaseBackend",
+            ["django_tasks_db.DatabaseBackend", "django.tasks.backends.immediate.ImmediateBackend"],
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = env.get_choice("DATELINE_LANGUAGE", "en", ["en", "ar"])
+LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env.get_str("DATELINE_TIME_ZONE", "UTC")
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise env.EnvError(f"DATELINE_TIME_ZONE={TIME_ZONE!r} is not an IANA time zone name.")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.get_str("DATELINE_STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.get_str("DATELINE_MEDIA_ROOT") or DATA_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_MAX_AGE = 3600
+# A missing manifest entry (a deploy that skipped collectstatic) serves the plain name, not a 500.
+WHITENOISE_MANIFEST_STRICT = False
+DATELINE_SERVE_MEDIA = env.get_bool("DATELINE_SERVE_MEDIA", True)
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.get_str("DATELINE_FROM_EMAIL", "Dateline <newsroom@localhost>")
+
+WAGTAIL_SITE_NAME = env.get_str("DATELINE_SITE_NAME", "Dateline")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILEMBEDS_RESPONSIVE_HTML = True
+WAGTAIL_ALLOW_UNICODE_SLUGS = True
+WAGTAILADMIN_COMMENTS_ENABLED = True
+TAGGIT_CASE_INSENSITIVE = True
+
+# How often the worker publishes and unpublishes pages whose scheduled time has come.
+DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, minimum=1, maximum=60)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.get_str("DATELINE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Page-by-page publishing chatter; the admin's history keeps the same record.
+        "wagtail": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+from dateline.newsroom import views as newsroom_views
+from dateline.server import views as server_views
+
+urlpatterns = [
+    path("healthz", server_views.health, name="health"),
+    path("robots.txt", newsroom_views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("", include("dateline.newsroom.urls")),
+]
+
+if settings.DATELINE_SERVE_MEDIA:
+    # The single-machine default serves uploads itself; production with object storage or a
+    # front web server sets DATELINE_SERVE_MEDIA=false.
+    urlpatterns.append(path("media/<path:path>", server_views.media, name="media"))
+
+# Wagtail's page tree answers everything else, so it comes last.
+urlpatterns.append(path("", include(wagtail_urls)))

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test. Tests run against a SQLite file or PostgreSQL, whichever
+``DATABASE_URL`` selects (scripts/test.sh runs the suite once on each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from dateline.newsroom import actions
+from dateline.newsroom.models import HomePage, SectionPage
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Page caches and rate-limit counters must not leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def home(db) -> HomePage:
+    return actions.ensure_home_page(site_name="Test Gazette")
+
+
+@pytest.fixture
+def section(home: HomePage) -> SectionPage:
+    return actions.create_section(parent=home, title="World", slug="world")
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"{SHARED_DIR} is not beside the repository (it is only there in CI and for developers)")
+    return SHARED_DIR
