@@ -173,6 +173,9 @@ def _databases() -> dict[str, dict[str, object]]:
 
 
 DATABASES = _databases()
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Wagtail's database search backend uses PostgreSQL's full-text fields when it can.
+    INSTALLED_APPS.append("django.contrib.postgres")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_str("REDIS_URL")
