@@ -78,6 +78,7 @@ X_FRAME_OPTIONS = "DENY"
 INSTALLED_APPS = [
     "dateline.newsroom",
     "dateline.importers",
+    "dateline.discussion",
     "dateline.server",
     "dateline.demo",
     "wagtail.contrib.forms",
@@ -253,6 +254,15 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_ALLOW_UNICODE_SLUGS = True
 WAGTAILADMIN_COMMENTS_ENABLED = True
 TAGGIT_CASE_INSENSITIVE = True
+
+# Spam checks run on every comment, in this order (see dateline/discussion/spam.py).
+AKISMET_API_KEY = env.get_str("AKISMET_API_KEY")
+AKISMET_URL = env.get_str("AKISMET_URL", "https://rest.akismet.com")
+DATELINE_SPAM_CHECKERS = env.get_list(
+    "DATELINE_SPAM_CHECKERS",
+    ["dateline.discussion.spam.LocalScorer"]
+    + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
+)
 
 # How often the worker publishes and unpublishes pages whose scheduled time has come.
 DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, minimum=1, maximum=60)

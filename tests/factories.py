@@ -61,3 +61,49 @@ def make_article(
         publish=publish,
         **kwargs,
     )
+
+
+def discussion_policy(**overrides: Any):  # type: ignore[no-untyped-def]
+    """The site's discussion settings, changed for one test (flood limit off unless asked)."""
+    from wagtail.models import Site
+
+    from dateline.discussion.models import DiscussionSettings
+
+    policy = DiscussionSettings.for_site(Site.objects.get(is_default_site=True))
+    overrides.setdefault("flood_seconds", 0)
+    for name, value in overrides.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy
+
+
+_guest_counter = iter(range(1, 10**9))
+
+
+def post_guest_comment(
+    article: ArticlePage,
+    body: str = "",
+    *,
+    policy=None,
+    name: str = "",
+    email: str = "",
+    parent=None,
+    ip: str = "192.0.2.10",
+    **meta: Any,
+):  # type: ignore[no-untyped-def]
+    """Post through the real action, as the form would; returns the comment."""
+    from dateline.discussion import actions
+
+    n = next(_guest_counter)
+    policy = policy or discussion_policy()
+    posted = actions.post_comment(
+        thread=actions.thread_for_article(article=article),
+        body=body or f"A thoughtful comment, number {n}.",
+        policy=policy,
+        meta=actions.RequestMeta(ip_address=ip, **meta),
+        guest=actions.GuestDetails(
+            name=name or f"Reader {n}", email=email or f"reader{n}@example.org"
+        ),
+        parent_id=parent.pk if parent is not None else None,
+    )
+    return posted.comment

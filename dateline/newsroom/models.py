@@ -190,8 +190,13 @@ class HomePage(FeedRoutesMixin, Page):
 
 class SectionPage(FeedRoutesMixin, Page):
     description = models.TextField(_("description"), blank=True, max_length=500)
+    comments_enabled = models.BooleanField(
+        _("readers may comment"), default=True,
+        help_text=_("Off closes the discussion on every story in this section and its sub-sections."),
+    )
 
     content_panels = [*Page.content_panels, FieldPanel("description")]
+    settings_panels = [FieldPanel("comments_enabled"), *Page.settings_panels]
     parent_page_types = ["newsroom.HomePage", "newsroom.SectionPage"]
     subpage_types = ["newsroom.SectionPage", "newsroom.ArticlePage"]
     template = "newsroom/section_page.html"
@@ -254,6 +259,10 @@ class ArticlePage(Page):
     lead_image_credit = models.CharField(_("lead image credit"), max_length=150, blank=True)
     body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
     tags = ClusterTaggableManager(through=ArticleTag, blank=True, verbose_name=_("tags"))
+    comments_enabled = models.BooleanField(
+        _("readers may comment"), default=True,
+        help_text=_("Off closes the discussion under this story; existing comments stay visible."),
+    )
     # Set by the wire-copy importer: the same story imported again updates this page.
     wire_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
@@ -279,7 +288,12 @@ class ArticlePage(Page):
         FieldPanel("tags"),
         InlinePanel("corrections", heading=_("Corrections and updates"), label=_("Entry")),
     ]
-    settings_panels = [FieldPanel("published_at"), FieldPanel("language"), *Page.settings_panels]
+    settings_panels = [
+        FieldPanel("published_at"),
+        FieldPanel("language"),
+        FieldPanel("comments_enabled"),
+        *Page.settings_panels,
+    ]
     search_fields = [
         *Page.search_fields,
         index.SearchField("standfirst"),

@@ -1,0 +1,637 @@
+"""Writes for the discussion. Every comment, from the form, the JSON API or the embed, goes
+through ``post_comment``; every change of status through ``set_status``. Counters on threads,
+top-level comments and commenters change in the same transaction as the comment itself."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from django.contrib.auth.models import User
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dateline import ratelimits
+from dateline.discussion import spam, text
+from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.newsroom.models import ArticlePage, SectionPage
+
+EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
+MAX_WEBSITE_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+
+
+class CommentError(Exception):
+    """The comment cannot be accepted. ``errors`` maps a form field ("body", "name", "email",
+    "website", "parent") or "__all__" to a message for the reader."""
+
+    status_code = 400
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class CommentsClosed(CommentError):
+    status_code = 403
+
+
+class CommenterBanned(CommentError):
+    status_code = 403
+
+
+class NotAllowed(CommentError):
+    status_code = 403
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    name: str
+    email: str
+    website: str = ""
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What we know about the request a comment came in, for limits and spam checks."""
+
+    ip_address: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+    honeypot: str = ""
+    seconds_to_write: float | None = None
+    permalink: str = ""
+
+
+@dataclass
+class PostedComment:
+    comment: Comment
+    edit_token: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def is_held(self) -> bool:
+        return self.comment.status != Comment.Status.APPROVED
+
+
+# Threads ----------------------------------------------------------------------------------
+
+
+def thread_for_article(*, article: ArticlePage) -> Thread:
+    thread, _created = Thread.objects.get_or_create(
+        article=article,
+        defaults={
+            "key": f"article:{article.pk}",
+            "title": article.title[:255],
+            "url": article.full_url or "",
+        },
+    )
+    return thread
+
+
+def normalise_page_url(url: str) -> str:
+    """One thread per page, whatever tracking parameters or fragment the address carries."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise NotAllowed({"__all__": _("The page address must be an http or https URL.")})
+    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def thread_for_embed(
+    *,
+    origin: str,
+    allowed_origins: Iterable[str],
+    page_url: str = "",
+    thread_id: str = "",
+    title: str = "",
+) -> Thread:
+    """The thread for a page of another site. Only allowed origins get threads, and a page
+    address must belong to the origin asking for it."""
+    origin = origin.strip().rstrip("/").lower()
+    if origin not in set(allowed_origins):
+        raise NotAllowed({"__all__": _("This site is not allowed to host a Dateline discussion.")})
+    if thread_id:
+        if len(thread_id) > 200 or not thread_id.isprintable():
+            raise NotAllowed({"__all__": _("The discussion id is not valid.")})
+        key = f"embed:{origin}:id:{thread_id}"
+        url = normalise_page_url(page_url) if page_url else ""
+    else:
+        url = normalise_page_url(page_url)
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != origin:
+            raise NotAllowed(
+                {"__all__": _("The page address does not belong to the site that asked.")}
+            )
+        key = f"embed:url:{url}"
+    if len(key) > 255:
+        key = "embed:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    thread, _created = Thread.objects.get_or_create(
+        key=key, defaults={"url": url[:500], "title": title[:255]}
+    )
+    return thread
+
+
+def comments_open(
+    *, thread: Thread, policy: DiscussionSettings, now: datetime.datetime | None = None
+) -> bool:
+    if thread.closed:
+        return False
+    article = thread.article
+    if article is None:
+        return True
+    if not article.comments_enabled or not article.live:
+        return False
+    if SectionPage.objects.ancestor_of(article).filter(comments_enabled=False).exists():
+        return False
+    closes = policy.closes_at(article.publication_time)
+    return closes is None or (now or timezone.now()) < closes
+
+
+# Commenters -------------------------------------------------------------------------------
+
+
+def clean_guest(details: GuestDetails) -> GuestDetails:
+    """Validate the guest fields; raise ``CommentError`` naming each bad field."""
+    errors: dict[str, str] = {}
+    name = ""
+    try:
+        name = text.clean_name(details.name)
+    except text.TextError as error:
+        errors["name"] = str(error)
+    if not name and "name" not in errors:
+        errors["name"] = _("Please enter your name.")
+    email = details.email.strip()
+    if not email:
+        errors["email"] = _("Please enter your email address. It is never shown.")
+    elif len(email) > MAX_EMAIL_LENGTH:
+        errors["email"] = _("That email address is too long.")
+    else:
+        try:
+            EmailValidator()(email)
+        except ValidationError:
+            errors["email"] = _("Please enter a valid email address, like name@example.org.")
+    website = details.website.strip()
+    if website:
+        if "://" not in website and not website.lower().startswith(
+            ("javascript:", "data:", "vbscript:")
+        ):
+            website = f"https://{website}"
+        try:
+            if len(website) > MAX_WEBSITE_LENGTH:
+                raise ValidationError("too long")
+            URLValidator(schemes=["http", "https"])(website)
+        except ValidationError:
+            errors["website"] = _("The website must be an http:// or https:// address.")
+    if errors:
+        raise CommentError(errors)
+    return GuestDetails(name=name, email=email, website=website)
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_guest(*, email: str) -> Commenter | None:
+    return Commenter.objects.filter(provider="guest", subject=_normalise_email(email)).first()
+
+
+def _guest_commenter(details: GuestDetails) -> Commenter:
+    commenter, created = Commenter.objects.get_or_create(
+        provider="guest",
+        subject=_normalise_email(details.email),
+        defaults={
+            "kind": Commenter.Kind.GUEST,
+            "display_name": details.name,
+            "email": details.email,
+            "website": details.website,
+        },
+    )
+    if not created:
+        commenter.display_name = details.name
+        commenter.website = details.website
+        commenter.last_seen_at = timezone.now()
+        commenter.save(update_fields=["display_name", "website", "last_seen_at"])
+    return commenter
+
+
+# Bans -------------------------------------------------------------------------------------
+
+
+def active_bans(now: datetime.datetime | None = None) -> Iterable[Ban]:
+    now = now or timezone.now()
+    return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def is_banned(*, email: str, ip_address: str, commenter: Commenter | None) -> bool:
+    email = _normalise_email(email) if email else ""
+    ip = None
+    if ip_address:
+        try:
+            ip = ipaddress.ip_address(ip_address)
+        except ValueError:
+            ip = None
+    for ban in active_bans():
+        if ban.kind == Ban.Kind.EMAIL and email and ban.value.strip().lower() == email:
+            return True
+        if (
+            ban.kind == Ban.Kind.COMMENTER
+            and commenter is not None
+            and ban.commenter_id == commenter.pk
+        ):
+            return True
+        if ban.kind == Ban.Kind.IP and ip is not None:
+            try:
+                if ip in ipaddress.ip_network(ban.value.strip(), strict=False):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def ban(
+    *,
+    kind: str,
+    value: str = "",
+    commenter: Commenter | None = None,
+    reason: str = "",
+    expires_at: datetime.datetime | None = None,
+    moderator: User | None = None,
+) -> Ban:
+    entry = Ban(
+        kind=kind,
+        value=value.strip(),
+        commenter=commenter,
+        reason=reason,
+        expires_at=expires_at,
+        created_by=moderator if moderator is not None and moderator.pk else None,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+# Posting ----------------------------------------------------------------------------------
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(" ".join(body.casefold().split()).encode()).hexdigest()
+
+
+def edit_token(comment: Comment) -> str:
+    return signing.dumps(comment.pk, salt=EDIT_TOKEN_SALT, compress=True)
+
+
+def _token_matches(*, comment: Comment, token: str, policy: DiscussionSettings) -> bool:
+    try:
+        pk = signing.loads(token, salt=EDIT_TOKEN_SALT, max_age=policy.edit_window_minutes * 60)
+    except signing.BadSignature:
+        return False
+    return bool(pk == comment.pk)
+
+
+def _decide_status(
+    *,
+    rendered: text.RenderedComment,
+    verdict: spam.Verdict,
+    commenter: Commenter | None,
+    policy: DiscussionSettings,
+) -> tuple[str, list[str]]:
+    reasons = list(verdict.reasons)
+    if verdict.is_spam:
+        return Comment.Status.SPAM, reasons
+    body = rendered.source.casefold()
+    held = [f"contains “{word}”" for word in policy.moderation_word_list if word in body]
+    if rendered.link_count > policy.max_links:
+        held.append(f"{rendered.link_count} links (more than {policy.max_links})")
+    if verdict.is_suspicious:
+        held.append("looks like spam")
+    if policy.mode == DiscussionSettings.Mode.HOLD_ALL:
+        held.append("every comment is held")
+    elif policy.mode == DiscussionSettings.Mode.HOLD_NEW and (
+        commenter is None or commenter.approved_comment_count < policy.trusted_after
+    ):
+        held.append("first comments are held until approved")
+    if held:
+        return Comment.Status.PENDING, reasons + held
+    return Comment.Status.APPROVED, reasons
+
+
+def _resolve_parent(
+    *, thread: Thread, parent_id: int | None, policy: DiscussionSettings
+) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = Comment.objects.filter(
+        pk=parent_id, thread=thread, status=Comment.Status.APPROVED
+    ).first()
+    if parent is None:
+        raise CommentError(
+            {"parent": _("The comment you are replying to is not available any more.")}
+        )
+    # Deeper replies attach to the deepest allowed level, so threads never run off the page.
+    while parent.depth >= policy.max_depth - 1 and parent.parent_id is not None:
+        parent = Comment.objects.get(pk=parent.parent_id)
+    return parent
+
+
+def _check_body(body: str, policy: DiscussionSettings) -> text.RenderedComment:
+    try:
+        source = text.check_and_normalise(
+            body, max_length=policy.max_length, field_label=_("Your comment")
+        )
+    except text.TextError as error:
+        raise CommentError({"body": str(error)}) from None
+    if not source.strip():
+        raise CommentError({"body": _("Please write a comment.")})
+    rendered = text.render_comment(source)
+    if not text.plain_text(rendered.html) and not rendered.link_count:
+        raise CommentError({"body": _("Please write a comment.")})
+    return rendered
+
+
+def post_comment(
+    *,
+    thread: Thread,
+    body: str,
+    policy: DiscussionSettings,
+    meta: RequestMeta,
+    guest: GuestDetails | None = None,
+    commenter: Commenter | None = None,
+    parent_id: int | None = None,
+    now: datetime.datetime | None = None,
+) -> PostedComment:
+    """Accept a comment from a guest (``guest``) or a signed-in commenter (``commenter``).
+
+    The order matters: every check that needs no write comes first, so a refused comment
+    leaves nothing behind; the comment, its counters and its commenter are then written in one
+    transaction, committed before the caller answers the reader."""
+    if (guest is None) == (commenter is None):
+        raise ValueError("post_comment needs exactly one of guest or commenter")
+    now = now or timezone.now()
+    if not comments_open(thread=thread, policy=policy, now=now):
+        raise CommentsClosed({"__all__": _("Comments are closed on this story.")})
+
+    errors: dict[str, str] = {}
+    try:
+        rendered = _check_body(body, policy)
+    except CommentError as error:
+        errors.update(error.errors)
+    if guest is not None:
+        try:
+            guest = clean_guest(guest)
+        except CommentError as error:
+            errors.update(error.errors)
+    if errors:
+        raise CommentError(errors)
+    parent = _resolve_parent(thread=thread, parent_id=parent_id, policy=policy)
+
+    existing = commenter if commenter is not None else find_guest(email=guest.email)  # type: ignore[union-attr]
+    email = guest.email if guest is not None else (commenter.email if commenter else "")
+    if is_banned(email=email, ip_address=meta.ip_address, commenter=existing):
+        raise CommenterBanned({"__all__": _("You cannot comment on this site.")})
+
+    if policy.flood_seconds:
+        identity = (
+            f"{existing.provider}:{existing.subject}"
+            if existing
+            else f"guest:{_normalise_email(email)}"
+        )
+        try:
+            ratelimits.check_all(
+                scope="comment-flood",
+                keys=[f"ip:{meta.ip_address}", identity],
+                limit=1,
+                window=policy.flood_seconds,
+                message=_(
+                    "You are posting comments too quickly. Please wait a moment and try again."
+                ),
+            )
+        except ratelimits.RateLimited:
+            raise
+
+    digest = content_hash(rendered.source)
+    author_name = guest.name if guest is not None else commenter.display_name  # type: ignore[union-attr]
+    author_website = guest.website if guest is not None else commenter.website  # type: ignore[union-attr]
+    candidate = spam.Candidate(
+        body=rendered.source,
+        author_name=author_name,
+        author_email=email,
+        author_website=author_website,
+        ip_address=meta.ip_address,
+        user_agent=meta.user_agent,
+        referrer=meta.referrer,
+        permalink=meta.permalink or thread.url,
+        link_count=rendered.link_count,
+        honeypot=meta.honeypot,
+        seconds_to_write=meta.seconds_to_write,
+        blocked_words=tuple(policy.blocked_word_list),
+    )
+    verdict = spam.check(candidate)
+
+    with transaction.atomic():
+        who = commenter if commenter is not None else _guest_commenter(guest)  # type: ignore[arg-type]
+        duplicate = (
+            Comment.objects.filter(thread=thread, commenter=who, content_hash=digest)
+            .exclude(status=Comment.Status.TRASH)
+            .exists()
+        )
+        if duplicate:
+            raise CommentError({"body": _("It looks as though you have already said that.")})
+        status, reasons = _decide_status(
+            rendered=rendered, verdict=verdict, commenter=who, policy=policy
+        )
+        comment = Comment.objects.create(
+            thread=thread,
+            parent=parent,
+            root_id=(parent.root_id or parent.pk) if parent else None,
+            depth=parent.depth + 1 if parent else 0,
+            commenter=who,
+            author_name=author_name,
+            author_website=author_website,
+            body=rendered.source,
+            body_html=rendered.html,
+            status=status,
+            created_at=now,
+            ip_address=meta.ip_address or None,
+            user_agent=meta.user_agent[:255],
+            content_hash=digest,
+            spam_score=verdict.score,
+            moderation_reasons=reasons,
+        )
+        _count(comment, old_status=None, new_status=status, now=now)
+    return PostedComment(comment=comment, edit_token=edit_token(comment), reasons=reasons)
+
+
+def _count(
+    comment: Comment, *, old_status: str | None, new_status: str, now: datetime.datetime
+) -> None:
+    """Move the denormalised counters for a status change (``old_status`` None: a new comment)."""
+    approved = int(new_status == Comment.Status.APPROVED) - int(
+        old_status == Comment.Status.APPROVED
+    )
+    pending = int(new_status == Comment.Status.PENDING) - int(old_status == Comment.Status.PENDING)
+    thread_updates: dict[str, object] = {}
+    if approved:
+        thread_updates["approved_count"] = F("approved_count") + approved
+        if approved > 0:
+            thread_updates["last_comment_at"] = now
+    if pending:
+        thread_updates["pending_count"] = F("pending_count") + pending
+    if thread_updates:
+        Thread.objects.filter(pk=comment.thread_id).update(**thread_updates)
+    if approved:
+        if comment.root_id is not None:
+            Comment.objects.filter(pk=comment.root_id).update(
+                approved_reply_count=F("approved_reply_count") + approved
+            )
+        Commenter.objects.filter(pk=comment.commenter_id).update(
+            approved_comment_count=F("approved_comment_count") + approved
+        )
+
+
+# Self-service -----------------------------------------------------------------------------
+
+
+def edit_comment(*, comment: Comment, token: str, body: str, policy: DiscussionSettings) -> Comment:
+    """The author changes their comment within the edit window. The new text passes the same
+    rules as a new comment; if it would now be held, it is held."""
+    if not _token_matches(comment=comment, token=token, policy=policy) or comment.status in {
+        Comment.Status.SPAM,
+        Comment.Status.TRASH,
+    }:
+        raise NotAllowed({"__all__": _("This comment can no longer be edited.")})
+    rendered = _check_body(body, policy)
+    candidate = spam.Candidate(
+        body=rendered.source,
+        author_name=comment.author_name,
+        author_email=comment.commenter.email,
+        author_website=comment.author_website,
+        ip_address=str(comment.ip_address or ""),
+        user_agent=comment.user_agent,
+        referrer="",
+        permalink=comment.thread.url,
+        link_count=rendered.link_count,
+        blocked_words=tuple(policy.blocked_word_list),
+    )
+    verdict = spam.check(candidate)
+    new_status, reasons = _decide_status(
+        rendered=rendered, verdict=verdict, commenter=comment.commenter, policy=policy
+    )
+    # An edit never promotes a held comment: only a moderator does that.
+    if comment.status == Comment.Status.PENDING and new_status == Comment.Status.APPROVED:
+        new_status = Comment.Status.PENDING
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        old_status = locked.status
+        locked.body = rendered.source
+        locked.body_html = rendered.html
+        locked.content_hash = content_hash(rendered.source)
+        locked.edited_at = timezone.now()
+        locked.status = new_status
+        if new_status != Comment.Status.APPROVED:
+            locked.moderation_reasons = reasons
+        locked.save(
+            update_fields=[
+                "body",
+                "body_html",
+                "content_hash",
+                "edited_at",
+                "status",
+                "moderation_reasons",
+            ]
+        )
+        if old_status != new_status:
+            _count(locked, old_status=old_status, new_status=new_status, now=locked.edited_at)
+    return locked
+
+
+def delete_own_comment(*, comment: Comment, token: str, policy: DiscussionSettings) -> Comment:
+    if not _token_matches(comment=comment, token=token, policy=policy):
+        raise NotAllowed({"__all__": _("This comment can no longer be deleted.")})
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        old_status = locked.status
+        locked.status = Comment.Status.TRASH
+        locked.removed_by_author = True
+        locked.save(update_fields=["status", "removed_by_author"])
+        if old_status != Comment.Status.TRASH:
+            _count(
+                locked, old_status=old_status, new_status=Comment.Status.TRASH, now=timezone.now()
+            )
+    return locked
+
+
+# Moderation -------------------------------------------------------------------------------
+
+
+def set_status(*, comments: Iterable[Comment], status: str, moderator: User | None) -> int:
+    """Approve, hold, mark as spam or trash comments. Marking spam as not-spam (or the reverse)
+    is reported to the spam checkers by the background worker."""
+    if status not in Comment.Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    now = timezone.now()
+    changed = 0
+    reports: list[tuple[str, int]] = []
+    with transaction.atomic():
+        ids = [c.pk for c in comments]
+        for comment in Comment.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            old_status = comment.status
+            if old_status == status:
+                continue
+            comment.status = status
+            comment.moderated_at = now
+            comment.moderated_by = moderator if moderator is not None and moderator.pk else None
+            comment.save(update_fields=["status", "moderated_at", "moderated_by"])
+            _count(comment, old_status=old_status, new_status=status, now=now)
+            changed += 1
+            if status == Comment.Status.SPAM:
+                reports.append(("spam", comment.pk))
+            elif old_status == Comment.Status.SPAM and status == Comment.Status.APPROVED:
+                reports.append(("ham", comment.pk))
+        if reports:
+            from dateline.discussion import tasks
+
+            # Enqueued inside the transaction: the database task backend writes the task row
+            # with the status change, so a crash cannot lose the report (on_commit could).
+            for kind, pk in reports:
+                tasks.report_to_spam_checkers.enqueue(pk, kind)
+    return changed
+
+
+def edit_by_moderator(
+    *, comment: Comment, body: str, policy: DiscussionSettings, moderator: User | None
+) -> Comment:
+    rendered = _check_body(body, policy)
+    comment.body = rendered.source
+    comment.body_html = rendered.html
+    comment.content_hash = content_hash(rendered.source)
+    comment.moderated_at = timezone.now()
+    comment.moderated_by = moderator if moderator is not None and moderator.pk else None
+    comment.save(
+        update_fields=["body", "body_html", "content_hash", "moderated_at", "moderated_by"]
+    )
+    return comment
+
+
+def candidate_for(comment: Comment) -> spam.Candidate:
+    return spam.Candidate(
+        body=comment.body,
+        author_name=comment.author_name,
+        author_email=comment.commenter.email,
+        author_website=comment.author_website,
+        ip_address=str(comment.ip_address or ""),
+        user_agent=comment.user_agent,
+        referrer="",
+        permalink=comment.thread.url,
+        link_count=comment.body_html.count("<a "),
+    )

@@ -1,0 +1,190 @@
+"""Reads for showing a thread: keyset pages of top-level comments with everything under them,
+in three queries whatever the size of the thread.
+
+A page is the next ``page_size`` top-level comments after (or before) a cursor, so page 200 of
+a 10,000-comment story costs what page 1 costs. Only approved comments are ever returned with
+their content; a removed comment that still has approved replies keeps its place as an empty
+placeholder, so the replies are not orphaned.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from dateline.discussion.models import Comment, CommentQuerySet, DiscussionSettings, Thread
+
+LISTING_FIELDS = (
+    "id",
+    "thread_id",
+    "parent_id",
+    "root_id",
+    "depth",
+    "author_name",
+    "author_website",
+    "body_html",
+    "status",
+    "created_at",
+    "edited_at",
+    "approved_reply_count",
+    "commenter_id",
+)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime.datetime
+    pk: int
+    before: bool = False
+
+    def encode(self) -> str:
+        micros = int(self.created_at.timestamp() * 1_000_000)
+        return f"{'b' if self.before else 'a'}{micros}.{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor:
+        try:
+            direction, rest = raw[0], raw[1:]
+            micros, pk = rest.split(".", 1)
+            if direction not in "ab" or len(raw) > 40:
+                raise ValueError
+            created = datetime.datetime.fromtimestamp(int(micros) / 1_000_000, tz=datetime.UTC)
+            return cls(created_at=created, pk=int(pk), before=direction == "b")
+        except (ValueError, IndexError, OverflowError, OSError):
+            raise InvalidCursor(raw) from None
+
+    @classmethod
+    def after(cls, comment: Comment) -> Cursor:
+        return cls(created_at=comment.created_at, pk=comment.pk)
+
+
+@dataclass
+class Node:
+    comment: Comment
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.comment.status != Comment.Status.APPROVED
+
+
+@dataclass
+class ThreadPage:
+    nodes: list[Node]
+    total: int
+    next_cursor: str | None
+    previous_cursor: str | None
+    newest_first: bool
+
+    @property
+    def comment_count(self) -> int:
+        return self.total
+
+
+def _visible_roots(thread: Thread) -> CommentQuerySet:
+    return Comment.objects.filter(thread=thread, root__isnull=True).filter(
+        Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0)
+    )
+
+
+def thread_page(
+    *, thread: Thread | None, policy: DiscussionSettings, cursor: str | None = None
+) -> ThreadPage:
+    newest_first = policy.order == DiscussionSettings.Order.NEWEST
+    if thread is None:
+        return ThreadPage(
+            nodes=[], total=0, next_cursor=None, previous_cursor=None, newest_first=newest_first
+        )
+    position = Cursor.decode(cursor) if cursor else None
+    roots_qs = _visible_roots(thread).only(*LISTING_FIELDS)
+    # "Forward" is the reading order; a "before" cursor walks backwards and is flipped after.
+    forward = not (position and position.before)
+    ascending = forward != newest_first
+    if position is not None:
+        later = Q(created_at__gt=position.created_at) | Q(
+            created_at=position.created_at, pk__gt=position.pk
+        )
+        earlier = Q(created_at__lt=position.created_at) | Q(
+            created_at=position.created_at, pk__lt=position.pk
+        )
+        roots_qs = roots_qs.filter(later if ascending else earlier)
+    ordering = ("created_at", "id") if ascending else ("-created_at", "-id")
+    roots = list(roots_qs.order_by(*ordering)[: policy.page_size + 1])
+    more = len(roots) > policy.page_size
+    roots = roots[: policy.page_size]
+    if not forward:
+        roots.reverse()
+
+    nodes = _attach_replies(roots)
+    has_next = more if forward else position is not None
+    has_previous = position is not None if forward else more
+    return ThreadPage(
+        nodes=nodes,
+        total=thread.approved_count,
+        next_cursor=Cursor.after(roots[-1]).encode() if roots and has_next else None,
+        previous_cursor=(
+            Cursor(created_at=roots[0].created_at, pk=roots[0].pk, before=True).encode()
+            if roots and has_previous
+            else None
+        ),
+        newest_first=newest_first,
+    )
+
+
+def _attach_replies(roots: list[Comment]) -> list[Node]:
+    if not roots:
+        return []
+    replies = list(
+        Comment.objects.filter(root_id__in=[r.pk for r in roots])
+        .only(*LISTING_FIELDS)
+        .order_by("created_at", "id")
+    )
+    nodes = {c.pk: Node(c) for c in [*roots, *replies]}
+    for reply in replies:
+        parent = nodes.get(reply.parent_id)  # type: ignore[arg-type]
+        if parent is not None:
+            parent.children.append(nodes[reply.pk])
+    return [node for node in (_prune(nodes[r.pk]) for r in roots) if node is not None]
+
+
+def _prune(node: Node) -> Node | None:
+    """Drop comments that are not approved unless an approved reply hangs below them; those
+    stay as placeholders whose content is never shown."""
+    node.children = [child for child in (_prune(c) for c in node.children) if child is not None]
+    if node.comment.status == Comment.Status.APPROVED or node.children:
+        if node.comment.status != Comment.Status.APPROVED:
+            node.comment.body_html = ""
+            node.comment.author_name = ""
+            node.comment.author_website = ""
+        return node
+    return None
+
+
+def page_cursor_for(*, comment: Comment, policy: DiscussionSettings) -> str | None:
+    """The cursor of the page that holds ``comment`` (None: the first page), counting pages the
+    way a reader paging from the start would see them."""
+    root_id = comment.root_id or comment.pk
+    root = Comment.objects.only("id", "created_at").get(pk=root_id)
+    newest_first = policy.order == DiscussionSettings.Order.NEWEST
+    roots = _visible_roots(comment.thread)
+    if newest_first:
+        ahead = roots.filter(
+            Q(created_at__gt=root.created_at) | Q(created_at=root.created_at, pk__gt=root.pk)
+        )
+    else:
+        ahead = roots.filter(
+            Q(created_at__lt=root.created_at) | Q(created_at=root.created_at, pk__lt=root.pk)
+        )
+    index = ahead.count()
+    page_start = index - index % policy.page_size
+    if page_start == 0:
+        return None
+    ordering = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    previous_last = roots.order_by(*ordering).only("id", "created_at")[page_start - 1]
+    return Cursor.after(previous_last).encode()

@@ -1,0 +1,58 @@
+"""Fixed-window rate limits on Django's cache: per process with the local-memory cache, shared
+by every process (and machine) when REDIS_URL is set. ``cache.add`` and ``cache.incr`` are
+atomic on both backends, so concurrent requests cannot both slip under a limit."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    retry_after: int  # seconds until the window resets; 0 when allowed
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        super().__init__(message or f"rate limited; retry after {retry_after} s")
+        self.retry_after = max(1, retry_after)
+        self.message = message
+
+
+def _cache_key(scope: str, key: str) -> str:
+    # Hash the key: it may hold an email address, which has no business in cache key names.
+    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
+    return f"rl:{scope}:{digest}"
+
+
+def hit(*, scope: str, key: str, limit: int, window: int) -> RateLimitResult:
+    """Count one event for ``key``; allowed while at most ``limit`` happen per ``window`` s."""
+    if limit <= 0 or window <= 0:
+        return RateLimitResult(True, 0)
+    base = _cache_key(scope, key)
+    now = time.time()
+    cache.add(f"{base}:reset", now + window, timeout=window)
+    cache.add(base, 0, timeout=window)
+    try:
+        count = cache.incr(base)
+    except ValueError:  # the counter expired between add and incr: a new window starts
+        cache.set(base, 1, timeout=window)
+        count = 1
+    if count <= limit:
+        return RateLimitResult(True, 0)
+    reset = cache.get(f"{base}:reset") or now + window
+    return RateLimitResult(False, max(1, math.ceil(reset - now)))
+
+
+def check_all(*, scope: str, keys: list[str], limit: int, window: int, message: str = "") -> None:
+    """Count one event for each key; raise ``RateLimited`` with the longest wait if any is over."""
+    waits = [hit(scope=scope, key=k, limit=limit, window=window) for k in keys if k]
+    blocked = [w.retry_after for w in waits if not w.allowed]
+    if blocked:
+        raise RateLimited(max(blocked), message)
