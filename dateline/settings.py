@@ -15,6 +15,8 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from dateline import env
+from dateline.identity import config as identity_config
+from dateline.server.cdn import frontend_cache_from_env
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -73,12 +75,18 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-X_FRAME_OPTIONS = "DENY"
+# SAMEORIGIN, not DENY: it must agree with the CSP "frame-ancestors 'self'" that
+# dateline.server.middleware adds (browsers obey CSP over this header), and Wagtail's live preview
+# frames the site's own pages from the admin.
+X_FRAME_OPTIONS = "SAMEORIGIN"
 
 INSTALLED_APPS = [
     "dateline.newsroom",
     "dateline.importers",
     "dateline.discussion",
+    "dateline.notifications",
+    "dateline.identity",
+    "dateline.identity.providers.wordpress_com",
     "dateline.server",
     "dateline.demo",
     "wagtail.contrib.forms",
@@ -106,9 +114,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # Readers' sign-in providers (dateline.identity): commenting identities, never site accounts.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.twitter_oauth2",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
+    # First: a cached page for an anonymous reader is answered before anything else runs.
+    "dateline.server.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,8 +134,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dateline.server.middleware.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -167,6 +187,10 @@ def _databases() -> dict[str, dict[str, object]]:
                     "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
                 ),
             },
+            # Kept open between requests: a new connection parses the whole schema again and
+            # closing the last one checkpoints the WAL, together ~3 ms of every request.
+            "CONN_MAX_AGE": env.get_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
             # Tests use a real file too, never ":memory:", so they see what production sees.
             "TEST": {"NAME": str(DATA_DIR / "test-dateline.sqlite3")},
         }
@@ -181,20 +205,45 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, object]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.get_str("DATELINE_CACHE_PREFIX", "dateline"),
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.get_str("DATELINE_CACHE_PREFIX", "dateline") + ".pages",
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "dateline",
-        }
+        },
+        # Rendered pages for anonymous readers, apart so they never push rate-limit counters out.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "dateline-pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
     }
+
+# Whole-page cache for anonymous readers (dateline/server/pagecache.py); off in tests unless a
+# test turns it on. Browsers may keep a page DATELINE_PAGE_MAX_AGE seconds; the server keeps it
+# until a change invalidates it, or DATELINE_PAGE_CACHE_TIMEOUT seconds at most.
+DATELINE_PAGE_CACHE = env.get_bool("DATELINE_PAGE_CACHE", not TESTING)
+DATELINE_PAGE_CACHE_TIMEOUT = env.get_int("DATELINE_PAGE_CACHE_TIMEOUT", 3600, minimum=1)
+DATELINE_PAGE_MAX_AGE = env.get_int("DATELINE_PAGE_MAX_AGE", 60, minimum=0)
+DATELINE_PAGE_STALE_WHILE_REVALIDATE = env.get_int(
+    "DATELINE_PAGE_STALE_WHILE_REVALIDATE", 30, minimum=0
+)
+# A CDN in front (Cloudflare, CloudFront, Varnish), purged on every change through Wagtail's
+# frontend cache; off by default (dateline/server/cdn.py, docs/deployment.md).
+WAGTAILFRONTENDCACHE = frontend_cache_from_env()
+DATELINE_FRONTEND_CACHE_MAX_AGE = env.get_int("DATELINE_FRONTEND_CACHE_MAX_AGE", 3600, minimum=0)
 
 TASKS = {
     "default": {
@@ -206,6 +255,29 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Editors sign in to the admin with a username and password (ModelBackend); allauth's backend
+# is there for allauth's own checks. Readers never authenticate as Django users at all.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Sign-in providers for commenting (docs/sign-in.md). Apps come from the admin ("Sign-in
+# providers") or the environment (DATELINE_GOOGLE_CLIENT_ID…, DATELINE_OIDC_PROVIDERS).
+ACCOUNT_ADAPTER = "dateline.identity.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "dateline.identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = identity_config.socialaccount_providers()
+# Starting a sign-in takes a POST with a CSRF token; the provider's answer is matched to the
+# session that started it (state, PKCE verifier, nonce), never to an email address.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.get_int("DATELINE_SIGN_IN_TIMEOUT", 10, minimum=1, maximum=60)
+ACCOUNT_EMAIL_VERIFICATION = "none"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -244,8 +316,25 @@ WHITENOISE_MAX_AGE = 3600
 WHITENOISE_MANIFEST_STRICT = False
 DATELINE_SERVE_MEDIA = env.get_bool("DATELINE_SERVE_MEDIA", True)
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Django 6.1's MAILERS replaces EMAIL_BACKEND/EMAIL_HOST…: one URL picks the transport
+# (smtp://, smtps://, console://, file:///path; see docs/notifications.md). The default prints
+# messages in the worker's terminal, so a fresh site never tries to reach a mail server.
+MAILERS = {"default": env.get_email_url("EMAIL_URL", "console://")}
 DEFAULT_FROM_EMAIL = env.get_str("DATELINE_FROM_EMAIL", "Dateline <newsroom@localhost>")
+# Notification delivery by the worker (dateline/notifications/delivery.py): a global pace, how
+# often a failing message is tried again (exponential backoff from the first wait), and how
+# long a message claimed by a worker that died mid-send waits before another worker resends it.
+DATELINE_EMAIL_PER_MINUTE = env.get_int("DATELINE_EMAIL_PER_MINUTE", 120, minimum=1)
+DATELINE_EMAIL_MAX_ATTEMPTS = env.get_int("DATELINE_EMAIL_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
+DATELINE_EMAIL_RETRY_SECONDS = env.get_int("DATELINE_EMAIL_RETRY_SECONDS", 60, minimum=1)
+DATELINE_EMAIL_LEASE_SECONDS = env.get_int("DATELINE_EMAIL_LEASE_SECONDS", 300, minimum=2)
+# Digests go out once a day (and once a week, on DATELINE_DIGEST_WEEKDAY, 0 = Monday) at this
+# hour of DATELINE_TIME_ZONE.
+DATELINE_DIGEST_HOUR = env.get_int("DATELINE_DIGEST_HOUR", 7, minimum=0, maximum=23)
+DATELINE_DIGEST_WEEKDAY = env.get_int("DATELINE_DIGEST_WEEKDAY", 0, minimum=0, maximum=6)
+# Subscription requests per hour, per IP address and per email address.
+DATELINE_SUBSCRIBE_PER_IP = env.get_int("DATELINE_SUBSCRIBE_PER_IP", 10, minimum=0)
+DATELINE_SUBSCRIBE_PER_ADDRESS = env.get_int("DATELINE_SUBSCRIBE_PER_ADDRESS", 3, minimum=0)
 
 WAGTAIL_SITE_NAME = env.get_str("DATELINE_SITE_NAME", "Dateline")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -263,6 +352,37 @@ DATELINE_SPAM_CHECKERS = env.get_list(
     ["dateline.discussion.spam.LocalScorer"]
     + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
 )
+
+
+def _embed_origins() -> list[str]:
+    origins = []
+    for item in env.get_list("DATELINE_EMBED_ORIGINS"):
+        try:
+            parts = urlsplit(item)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            parts = urlsplit("")
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or "@" in parts.netloc
+            or parts.path.strip("/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise env.EnvError(
+                f"DATELINE_EMBED_ORIGINS: {item!r} is not an origin like https://blog.example.org"
+            )
+        netloc = parts.netloc.lower()
+        # Browsers never put the default port in an Origin header.
+        netloc = netloc.removesuffix({"http": ":80", "https": ":443"}[parts.scheme])
+        origins.append(f"{parts.scheme}://{netloc}")
+    return origins
+
+
+# Other sites allowed to embed the discussion (script tag + JSON API), in addition to those
+# the editors list in the admin's discussion settings. Comma-separated origins.
+DATELINE_EMBED_ORIGINS = _embed_origins()
 
 # How often the worker publishes and unpublishes pages whose scheduled time has come.
 DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, minimum=1, maximum=60)

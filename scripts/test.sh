@@ -18,9 +18,13 @@ DATELINE_DATA_DIR="$(mktemp -d)" dateline makemigrations --check --dry-run >/dev
 
 TMP="$(mktemp -d /tmp/dateline-test.XXXXXX)"
 PG_PID=""
+REDIS_PID=""
 cleanup() {
   if [ -n "$PG_PID" ]; then
     pg_as "$PG_BIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "$REDIS_PID" ]; then
+    kill "$REDIS_PID" 2>/dev/null || true
   fi
   rm -rf "$TMP"
 }
@@ -43,12 +47,24 @@ start_postgres() {
   export DATABASE_URL="postgres://dateline@127.0.0.1:$port/dateline"
 }
 
+# A throwaway Redis beside PostgreSQL: the cache and rate limits several processes share
+# (tests/server/test_two_processes.py needs both).
+start_redis() {
+  local port
+  port="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$TMP/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  export REDIS_URL="redis://127.0.0.1:$port/0"
+}
+
 status=0
 echo "==> tests on SQLite"
 env -u DATABASE_URL DATELINE_TEST_DB=sqlite pytest "$@" || status=$?
 if [ "$status" = 0 ]; then
   start_postgres
-  echo "==> tests on PostgreSQL ($DATABASE_URL)"
+  start_redis
+  echo "==> tests on PostgreSQL ($DATABASE_URL) with Redis ($REDIS_URL)"
   DATELINE_TEST_DB=postgres pytest "$@" || status=$?
 fi
 exit "$status"

@@ -25,6 +25,14 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _serialized_rollback(django_db_serialized_rollback: None) -> None:
+    """Every transactional test (live servers, subprocesses) ends by flushing all tables,
+    including the rows migrations create (Wagtail's root page and site, locales, groups).
+    Requesting pytest-django's ``django_db_serialized_rollback`` everywhere makes each such
+    test start from the migrated snapshot; pytest-django runs the others first."""
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -47,5 +55,7 @@ def client() -> Client:
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
-        pytest.skip(f"{SHARED_DIR} is not beside the repository (it is only there in CI and for developers)")
+        pytest.skip(
+            f"{SHARED_DIR} is not beside the repository (it is only there in CI and for developers)"
+        )
     return SHARED_DIR

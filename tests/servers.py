@@ -50,17 +50,31 @@ def collect_static(env: dict[str, str]) -> None:
         return
     subprocess.run(
         [sys.executable, "-m", "dateline", "collectstatic", "--noinput", "-v", "0"],
-        cwd=PROJECT_DIR, env=env, check=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
     )
     _static_collected.add(env["DATELINE_DATA_DIR"])
 
 
 @contextmanager
-def running_server(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> Iterator[str]:
+def running_server(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> Iterator[str]:
     """Run ``dateline serve`` (or the given command) and yield its base URL once /healthz answers."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "dateline", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "dateline",
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        *args,
+    ]
     env = env or server_env()
     collect_static(env)
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env)

@@ -3,6 +3,8 @@ with quotations, byline. Invented people and places' events; no real reporting i
 
 from __future__ import annotations
 
+from typing import Any
+
 SECTIONS = [
     ("World", "world", "Reports from our correspondents and the wires."),
     ("Economy", "economy", "Markets, trade, farming and work."),
@@ -25,9 +27,15 @@ AUTHORS = [
     ("سارة الجبوري", "مراسلة بغداد", "تغطي سارة الشؤون المحلية والثقافية في بغداد."),
 ]
 
-# (section slug, headline, standfirst, place, source, hours ago, [(kind, text[, speaker, role])],
-#  bylines, tags, image colour, language)
-STORIES = [
+# (section slug, headline, standfirst, place, source, hours ago, body, bylines, tags, image colour,
+#  language). Body items: ("p", text), ("q", quotation, speaker, role) or
+#  ("img", caption, credit, colour).
+Colour = tuple[int, int, int]
+Story = tuple[
+    str, str, str, str, str, int, list[tuple[Any, ...]], list[str], list[str], Colour, str
+]
+
+STORIES: list[Story] = [
     (
         "world",
         "River authority opens a second pumping station on the Shatt al-Arab",
@@ -171,6 +179,12 @@ STORIES = [
                 "Restorers rebuilt the roof and repaired the shelves by hand, matching the old carving with timber from a local workshop.",
             ),
             (
+                "img",
+                "The restored reading room, with its original shelves.",
+                "Dateline illustration",
+                (130, 90, 60),
+            ),
+            (
                 "q",
                 "People kept stopping by during the work to ask when they could come back. Today they came.",
                 "Yusuf Khalil",
@@ -233,6 +247,9 @@ STORIES = [
         "ar",
     ),
 ]
+
+# The lead pictures' credit line, in each story's language.
+IMAGE_CREDIT = {"en": "Dateline illustration", "ar": "رسم توضيحي من دايتلاين"}
 
 CORRECTION = (
     "Date growers report their best harvest in a decade",

@@ -24,10 +24,13 @@ from dateline import ratelimits
 from dateline.discussion import spam, text
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.newsroom.models import ArticlePage, SectionPage
+from dateline.notifications import actions as notifications
+from dateline.server import invalidation as page_invalidation
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
 MAX_WEBSITE_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
+MAX_PAGE_URL_LENGTH = 2000
 
 
 class CommentError(Exception):
@@ -100,23 +103,33 @@ def thread_for_article(*, article: ArticlePage) -> Thread:
 
 def normalise_page_url(url: str) -> str:
     """One thread per page, whatever tracking parameters or fragment the address carries."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    # NUL and other control characters would reach the database (PostgreSQL refuses NUL with
+    # an error), and urlsplit raises ValueError on a bad port or IPv6 literal.
+    invalid = NotAllowed({"__all__": _("The page address must be an http or https URL.")})
+    if len(url) > MAX_PAGE_URL_LENGTH or not url.isprintable():
+        raise invalid
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise invalid from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise NotAllowed({"__all__": _("The page address must be an http or https URL.")})
-    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+        raise invalid
+    netloc = parts.hostname.lower() + (f":{port}" if port else "")
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-def thread_for_embed(
+def embed_thread_key(
     *,
     origin: str,
     allowed_origins: Iterable[str],
     page_url: str = "",
     thread_id: str = "",
-    title: str = "",
-) -> Thread:
-    """The thread for a page of another site. Only allowed origins get threads, and a page
-    address must belong to the origin asking for it."""
+) -> tuple[str, str]:
+    """The key and normalised page address of the thread for a page of another site, without
+    creating it (reads must not write). Only allowed origins have threads, and a page address
+    must belong to the origin asking for it."""
     origin = origin.strip().rstrip("/").lower()
     if origin not in set(allowed_origins):
         raise NotAllowed({"__all__": _("This site is not allowed to host a Dateline discussion.")})
@@ -135,6 +148,21 @@ def thread_for_embed(
         key = f"embed:url:{url}"
     if len(key) > 255:
         key = "embed:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key, url
+
+
+def thread_for_embed(
+    *,
+    origin: str,
+    allowed_origins: Iterable[str],
+    page_url: str = "",
+    thread_id: str = "",
+    title: str = "",
+) -> Thread:
+    """The thread for a page of another site, created on first use (see ``embed_thread_key``)."""
+    key, url = embed_thread_key(
+        origin=origin, allowed_origins=allowed_origins, page_url=page_url, thread_id=thread_id
+    )
     thread, _created = Thread.objects.get_or_create(
         key=key, defaults={"url": url[:500], "title": title[:255]}
     )
@@ -469,6 +497,11 @@ def post_comment(
             moderation_reasons=reasons,
         )
         _count(comment, old_status=None, new_status=status, now=now)
+        # In this transaction, so the outbox rows commit (or not) with the comment itself.
+        if status == Comment.Status.APPROVED:
+            notifications.comment_approved(comment=comment)
+        elif status == Comment.Status.PENDING:
+            notifications.comment_held(comment=comment)
     return PostedComment(comment=comment, edit_token=edit_token(comment), reasons=reasons)
 
 
@@ -497,6 +530,8 @@ def _count(
         Commenter.objects.filter(pk=comment.commenter_id).update(
             approved_comment_count=F("approved_comment_count") + approved
         )
+        # Shown or hidden: the story's cached page is stale from this moment.
+        page_invalidation.comment_changed(comment)
 
 
 # Self-service -----------------------------------------------------------------------------
@@ -552,6 +587,8 @@ def edit_comment(*, comment: Comment, token: str, body: str, policy: DiscussionS
         )
         if old_status != new_status:
             _count(locked, old_status=old_status, new_status=new_status, now=locked.edited_at)
+        elif new_status == Comment.Status.APPROVED:
+            page_invalidation.comment_changed(locked)
     return locked
 
 
@@ -593,6 +630,9 @@ def set_status(*, comments: Iterable[Comment], status: str, moderator: User | No
             comment.moderated_by = moderator if moderator is not None and moderator.pk else None
             comment.save(update_fields=["status", "moderated_at", "moderated_by"])
             _count(comment, old_status=old_status, new_status=status, now=now)
+            if status == Comment.Status.APPROVED:
+                # Followers hear of a held comment when it is approved, once, in this transaction.
+                notifications.comment_approved(comment=comment)
             changed += 1
             if status == Comment.Status.SPAM:
                 reports.append(("spam", comment.pk))
@@ -620,6 +660,8 @@ def edit_by_moderator(
     comment.save(
         update_fields=["body", "body_html", "content_hash", "moderated_at", "moderated_by"]
     )
+    if comment.status == Comment.Status.APPROVED:
+        page_invalidation.comment_changed(comment)
     return comment
 
 

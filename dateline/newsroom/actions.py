@@ -7,13 +7,15 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.text import slugify
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images.models import Image
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from dateline.newsroom.models import (
     ArticleByline,
@@ -45,13 +47,31 @@ def unique_child_slug(*, parent: Page, title: str, exclude: Page | None = None) 
     return slug
 
 
+def _public_address() -> tuple[str, int]:
+    """The Wagtail site's hostname and port from ``DATELINE_BASE_URL``: Wagtail builds every
+    absolute page address (canonical links, feeds, sitemap) from the site record."""
+    base = urlsplit(settings.BASE_URL)
+    return base.hostname or "localhost", base.port or (443 if base.scheme == "https" else 80)
+
+
+def _recreate_wagtail_roots() -> Page:
+    """Wagtail's migrations create the default locale and the roots of the page and collection
+    trees; ``dateline flush`` (and a transactional test's clean-up) deletes them with the rest."""
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    return Page.add_root(title="Root", slug="root")
+
+
 @transaction.atomic
 def ensure_home_page(*, site_name: str = "Dateline") -> HomePage:
     """The site's front page: the default Wagtail site is pointed at a HomePage, created once."""
     site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     if site and isinstance(site.root_page.specific, HomePage):
         return site.root_page.specific
-    root = Page.get_first_root_node()
+    root = Page.get_first_root_node() or _recreate_wagtail_roots()
     home = HomePage(title=site_name, slug="front-page", intro="")
     root.add_child(instance=home)
     home.save_revision().publish()
@@ -59,13 +79,15 @@ def ensure_home_page(*, site_name: str = "Dateline") -> HomePage:
         old_root = site.root_page
         site.root_page = home
         site.site_name = site_name
+        site.hostname, site.port = _public_address()
         site.save()
         # Wagtail's placeholder "Welcome" page is of no use to a newsroom.
         if old_root.specific_class is Page and old_root.slug == "home":
             old_root.delete()
     else:
+        hostname, port = _public_address()
         Site.objects.create(
-            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name=site_name
+            hostname=hostname, port=port, root_page=home, is_default_site=True, site_name=site_name
         )
     return home
 
@@ -123,11 +145,13 @@ def _apply_article_fields(
     article.lead_image_caption = lead_image_caption
     article.lead_image_credit = lead_image_credit
     article.language = language
+    # sort_order is set here because only the admin's inline forms fill it in: left empty, the
+    # bylines' order would be whatever the database returns.
     article.bylines = [
-        ArticleByline(author=b, guest_name="")
+        ArticleByline(author=b, guest_name="", sort_order=n)
         if isinstance(b, Author)
-        else ArticleByline(author=None, guest_name=b)
-        for b in bylines
+        else ArticleByline(author=None, guest_name=b, sort_order=n)
+        for n, b in enumerate(bylines)
     ]
     article.tags.set(list(tags))
 

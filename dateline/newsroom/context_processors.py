@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 from wagtail.models import Site
 
+from dateline.newsroom.listings import top_sections
 from dateline.newsroom.models import NewsroomSettings, SectionPage
 
 
@@ -14,13 +15,7 @@ def site_chrome(request: HttpRequest) -> dict[str, Any]:
         site = Site.find_for_request(request)
         if site is None:
             return []
-        return list(
-            SectionPage.objects.child_of(site.root_page)
-            .live()
-            .public()
-            .order_by("path")
-            .only("id", "title", "url_path", "path", "depth")
-        )
+        return top_sections(request, site.root_page)
 
     def site_name() -> str:
         site = Site.find_for_request(request)

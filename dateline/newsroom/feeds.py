@@ -8,8 +8,11 @@ from typing import Any
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from wagtail.models import Site
 
+from dateline.newsroom.links import absolute_url
 from dateline.newsroom.models import ArticlePage, NewsroomSettings
 
 FEED_LENGTH = 30
@@ -21,7 +24,7 @@ class _ArticleFeed(Feed):
         return kwargs["page"]
 
     def title(self, obj: Any) -> str:
-        site = obj.get_site()
+        site = Site.find_for_request(self.request)
         name = NewsroomSettings.for_request(self.request).publisher_name or (
             site.site_name if site else ""
         )
@@ -36,10 +39,10 @@ class _ArticleFeed(Feed):
         return getattr(obj, "description", "") or getattr(obj, "intro", "") or _("Latest stories")
 
     def feed_url(self, obj: Any) -> str:
-        return self.request.build_absolute_uri(self.request.path)
+        return absolute_url(self.request, self.request.path)
 
     def items(self, obj: Any) -> list[ArticlePage]:
-        return list(obj.articles()[:FEED_LENGTH])
+        return list(ArticlePage.objects.published().descendant_of(obj).for_feed()[:FEED_LENGTH])
 
     def item_title(self, item: ArticlePage) -> str:
         return item.title
@@ -57,10 +60,13 @@ class _ArticleFeed(Feed):
         return item.publication_time
 
     def item_updateddate(self, item: ArticlePage) -> datetime.datetime | None:
-        return item.last_published_at or item.publication_time
+        return item.modified_time
 
     def item_author_name(self, item: ArticlePage) -> str:
-        return ", ".join(b.display_name for b in item.bylines.all())
+        return str(get_text_list([b.display_name for b in item.bylines.all()], _("and")))
+
+    def item_categories(self, item: ArticlePage) -> list[str]:
+        return [tag.name for tag in item.tags.all()]
 
 
 class RssFeed(_ArticleFeed):

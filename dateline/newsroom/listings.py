@@ -9,8 +9,10 @@ from typing import Any
 from django.db.models import F, Window
 from django.db.models.functions import Coalesce, RowNumber, Substr
 from django.http import HttpRequest
+from wagtail.images import get_image_model
 from wagtail.models import Page
 
+from dateline.newsroom.links import absolute_url
 from dateline.newsroom.models import (
     ArticleByline,
     ArticleCorrection,
@@ -24,6 +26,11 @@ from dateline.newsroom.structured_data import article_json_ld
 
 HOME_TOP_STORIES = 5
 HOME_STORIES_PER_SECTION = 4
+# What a link to a section needs (title and address), for cards and navigation.
+SECTION_FIELDS = ("id", "path", "depth", "title", "slug", "url_path")
+# The lead image's sizes on the article page (newsroom/article_page.html) and in share cards.
+SHARE_IMAGE_SPEC = "fill-1200x630"
+ARTICLE_IMAGE_SPECS = ("width-1200", SHARE_IMAGE_SPEC)
 
 
 def attach_sections(articles: Iterable[ArticlePage]) -> None:
@@ -31,23 +38,36 @@ def attach_sections(articles: Iterable[ArticlePage]) -> None:
     articles = list(articles)
     parent_paths = {a.path[: -Page.steplen] for a in articles}
     sections = {
-        s.path: s
-        for s in SectionPage.objects.filter(path__in=parent_paths).only(
-            "id", "path", "title", "url_path", "slug", "depth"
-        )
+        s.path: s for s in SectionPage.objects.filter(path__in=parent_paths).only(*SECTION_FIELDS)
     }
     for article in articles:
         article.section = sections.get(article.path[: -Page.steplen])
 
 
+def top_sections(request: HttpRequest, root: Page) -> list[SectionPage]:
+    """The sections right below the front page, for the navigation and the front page's
+    groups: fetched once per request, whichever asks first."""
+    cache: dict[int, list[SectionPage]] = request.__dict__.setdefault("_dateline_top_sections", {})
+    if root.pk not in cache:
+        cache[root.pk] = list(
+            SectionPage.objects.child_of(root)
+            .live()
+            .public()
+            .order_by("path")
+            .only(*SECTION_FIELDS)
+        )
+    return cache[root.pk]
+
+
 def home_context(home: HomePage, request: HttpRequest) -> dict[str, Any]:
-    top_stories = list(home.articles()[:HOME_TOP_STORIES])
-    sections = list(SectionPage.objects.child_of(home).live().public().order_by("path"))
+    """The newest stories on top, then the newest of each top-level section (stories of its
+    sub-sections included) below, without repeating a top story. One query fetches both: the
+    top stories are always among the first ``top + per_section`` of their own section."""
+    sections = top_sections(request, home)
     section_depth_chars = (home.depth + 1) * Page.steplen
-    ranked = (
+    ranked = list(
         ArticlePage.objects.published()
         .descendant_of(home)
-        .exclude(pk__in=[a.pk for a in top_stories])
         .annotate(
             top_section_path=Substr("path", 1, section_depth_chars),
             rank=Window(
@@ -56,17 +76,22 @@ def home_context(home: HomePage, request: HttpRequest) -> dict[str, Any]:
                 order_by=[Coalesce("published_at", "first_published_at").desc(), F("pk").desc()],
             ),
         )
-        .filter(rank__lte=HOME_STORIES_PER_SECTION)
+        .filter(rank__lte=HOME_TOP_STORIES + HOME_STORIES_PER_SECTION)
         .for_listing()
     )
+    top_stories = ranked[:HOME_TOP_STORIES]
+    on_top = {article.pk for article in top_stories}
     by_section: dict[str, list[ArticlePage]] = {}
-    ranked_list = list(ranked)
-    for article in ranked_list:
-        by_section.setdefault(article.top_section_path, []).append(article)
-    attach_sections([*top_stories, *ranked_list])
+    for article in ranked:
+        if article.pk not in on_top:
+            group = by_section.setdefault(article.top_section_path, [])
+            if len(group) < HOME_STORIES_PER_SECTION:
+                group.append(article)
+    attach_sections(ranked)
     return {
         "top_stories": top_stories,
-        "section_groups": [(s, by_section.get(s.path, [])) for s in sections],
+        # A section with nothing new below the top stories is left out.
+        "section_groups": [(s, by_section[s.path]) for s in sections if by_section.get(s.path)],
     }
 
 
@@ -76,32 +101,48 @@ def section_context(section: SectionPage, request: HttpRequest) -> dict[str, Any
     attach_sections(page.object_list)
     return {
         "articles": page,
-        "subsections": SectionPage.objects.child_of(section).live().public().order_by("path"),
+        "subsections": list(
+            SectionPage.objects.child_of(section)
+            .live()
+            .public()
+            .order_by("path")
+            .only(*SECTION_FIELDS)
+        ),
     }
 
 
 def article_context(article: ArticlePage, request: HttpRequest) -> dict[str, Any]:
-    section = SectionPage.objects.parent_of(article).first()
-    bylines = list(
-        ArticleByline.objects.filter(page=article).select_related("author").order_by("sort_order")
-    )
-    corrections = list(
-        ArticleCorrection.objects.filter(page=article).order_by("noted_at", "sort_order")
-    )
-    # Previews render unsaved in-memory relations; the database rows are what readers see.
-    if article.pk is None or getattr(request, "is_preview", False):
+    section = SectionPage.objects.parent_of(article).only(*SECTION_FIELDS).first()
+    preview = article.pk is None or getattr(request, "is_preview", False)
+    if preview:
+        # Previews render unsaved in-memory relations; the database rows are what readers see.
         bylines = list(article.bylines.all())
         corrections = list(article.corrections.all())
+    else:
+        bylines = list(
+            ArticleByline.objects.filter(page=article)
+            .select_related("author")
+            .order_by("sort_order", "pk")
+        )
+        corrections = list(
+            ArticleCorrection.objects.filter(page=article).order_by("noted_at", "sort_order", "pk")
+        )
+        if article.lead_image_id:
+            # The picture and both its sizes (page and share card) in two queries, not four.
+            article.lead_image = (
+                get_image_model()
+                .objects.prefetch_renditions(*ARTICLE_IMAGE_SPECS)
+                .filter(pk=article.lead_image_id)
+                .first()
+            )
     newsroom = NewsroomSettings.for_request(request)
     share_image_url = logo_url = None
     if article.lead_image:
-        share_image_url = request.build_absolute_uri(
-            article.lead_image.get_rendition("fill-1200x630").url
+        share_image_url = absolute_url(
+            request, article.lead_image.get_rendition(SHARE_IMAGE_SPEC).url
         )
     if newsroom.publisher_logo:
-        logo_url = request.build_absolute_uri(
-            newsroom.publisher_logo.get_rendition("max-600x60").url
-        )
+        logo_url = absolute_url(request, newsroom.publisher_logo.get_rendition("max-600x60").url)
     return {
         "section": section,
         "bylines": bylines,

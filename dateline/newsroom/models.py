@@ -6,8 +6,8 @@ import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
 from django.core.paginator import Page as PaginatorPage
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -27,6 +27,8 @@ from wagtail.search import index
 from dateline.newsroom.blocks import BodyBlock
 
 DEFAULT_DATETIME_FORMAT = "Y/m/d H:i:s"
+# The image sizes of article cards (newsroom/includes/article_card.html), fetched with the list.
+CARD_IMAGE_SPECS = ("fill-480x270", "fill-960x540")
 
 
 @register_setting(icon="site")
@@ -126,17 +128,43 @@ class ArticlePageQuerySet(PageQuerySet):
         now = now or timezone.now()
         return self.live().public().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
 
-    def for_listing(self) -> ArticlePageQuerySet:
-        """Everything a list of article cards shows, in a fixed number of queries."""
+    def newest_first(self) -> ArticlePageQuerySet:
+        """By publication time, newest first, with the bylines (names and authors) at hand."""
         return (
             self.annotate(sort_time=Coalesce("published_at", "first_published_at"))
-            .select_related("lead_image")
             .prefetch_related(
-                models.Prefetch("bylines", queryset=ArticleByline.objects.select_related("author"))
+                models.Prefetch(
+                    "bylines",
+                    queryset=ArticleByline.objects.select_related("author").order_by(
+                        "sort_order", "pk"
+                    ),
+                )
             )
             .defer_streamfields()
             .order_by("-sort_time", "-pk")
         )
+
+    def for_listing(self) -> ArticlePageQuerySet:
+        """Everything a list of article cards shows, in a fixed number of queries."""
+        from wagtail.images import get_image_model
+
+        return (
+            self.newest_first()
+            # The discussion thread (one row or none) carries the card's comment count.
+            .select_related("discussion_thread")
+            .prefetch_related(
+                # Without this every card costs a rendition lookup (a query, or a cache round
+                # trip once the rendition is cached).
+                models.Prefetch(
+                    "lead_image",
+                    queryset=get_image_model().objects.prefetch_renditions(*CARD_IMAGE_SPECS),
+                )
+            )
+        )
+
+    def for_feed(self) -> ArticlePageQuerySet:
+        """What a feed entry carries: bylines and tags, no pictures."""
+        return self.newest_first().prefetch_related("tags")
 
 
 ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
@@ -146,7 +174,7 @@ def paginate(request: HttpRequest, items: Any, per_page: int) -> PaginatorPage:
     paginator = Paginator(items, per_page)
     try:
         return paginator.page(request.GET.get("page") or 1)
-    except Exception:  # noqa: BLE001 - EmptyPage and PageNotAnInteger alike are a missing page
+    except InvalidPage:  # past the end, or not a number: either way no such page
         raise Http404(_("There is no such page.")) from None
 
 
@@ -191,8 +219,11 @@ class HomePage(FeedRoutesMixin, Page):
 class SectionPage(FeedRoutesMixin, Page):
     description = models.TextField(_("description"), blank=True, max_length=500)
     comments_enabled = models.BooleanField(
-        _("readers may comment"), default=True,
-        help_text=_("Off closes the discussion on every story in this section and its sub-sections."),
+        _("readers may comment"),
+        default=True,
+        help_text=_(
+            "Off closes the discussion on every story in this section and its sub-sections."
+        ),
     )
 
     content_panels = [*Page.content_panels, FieldPanel("description")]
@@ -260,7 +291,8 @@ class ArticlePage(Page):
     body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
     tags = ClusterTaggableManager(through=ArticleTag, blank=True, verbose_name=_("tags"))
     comments_enabled = models.BooleanField(
-        _("readers may comment"), default=True,
+        _("readers may comment"),
+        default=True,
         help_text=_("Off closes the discussion under this story; existing comments stay visible."),
     )
     # Set by the wire-copy importer: the same story imported again updates this page.
@@ -311,6 +343,13 @@ class ArticlePage(Page):
     @property
     def publication_time(self) -> datetime.datetime | None:
         return self.published_at or self.first_published_at
+
+    @property
+    def modified_time(self) -> datetime.datetime | None:
+        """When readers last saw a change: never before the publication time, which a wire
+        story may set later than the moment it went online."""
+        times = [t for t in (self.last_published_at, self.publication_time) if t is not None]
+        return max(times) if times else None
 
     @property
     def updated_time(self) -> datetime.datetime | None:

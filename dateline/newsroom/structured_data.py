@@ -6,7 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.html import strip_tags
+from wagtail.models import Site
 
+from dateline.newsroom.links import absolute_url
 from dateline.newsroom.models import ArticleByline, ArticleCorrection, ArticlePage, NewsroomSettings
 
 
@@ -24,7 +26,8 @@ def article_json_ld(
     logo_url: str | None,
 ) -> dict[str, Any]:
     newsroom = NewsroomSettings.for_request(request)
-    site_name = newsroom.publisher_name or article.get_site().site_name or "Dateline"
+    site = Site.find_for_request(request)
+    site_name = newsroom.publisher_name or (site.site_name if site else "") or "Dateline"
     url = article.get_full_url(request)
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -34,10 +37,10 @@ def article_json_ld(
         "headline": article.title[:110],
         "inLanguage": article.language,
         "datePublished": _iso(article.publication_time),
-        "dateModified": _iso(article.last_published_at or article.publication_time),
+        "dateModified": _iso(article.modified_time),
         "author": [
             {"@type": "Person", "name": b.display_name}
-            | ({"url": request.build_absolute_uri(b.author.get_absolute_url())} if b.author else {})
+            | ({"url": absolute_url(request, b.author.get_absolute_url())} if b.author else {})
             for b in bylines
         ],
         "publisher": {"@type": "Organization", "name": site_name}

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
+from dateline.newsroom.links import absolute_url
 from dateline.newsroom.listings import attach_sections
 from dateline.newsroom.models import (
     ArticleByline,
@@ -39,7 +40,15 @@ def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     page = paginate(request, articles, NewsroomSettings.for_request(request).articles_per_page)
     attach_sections(page.object_list)
-    return render(request, "newsroom/author_page.html", {"author": author, "articles": page})
+    return render(
+        request,
+        "newsroom/author_page.html",
+        {
+            "author": author,
+            "articles": page,
+            "canonical_url": absolute_url(request, author.get_absolute_url()),
+        },
+    )
 
 
 @require_safe
@@ -52,7 +61,15 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     page = paginate(request, articles, NewsroomSettings.for_request(request).articles_per_page)
     attach_sections(page.object_list)
-    return render(request, "newsroom/tag_page.html", {"tag": tag, "articles": page})
+    return render(
+        request,
+        "newsroom/tag_page.html",
+        {
+            "tag": tag,
+            "articles": page,
+            "canonical_url": absolute_url(request, reverse("newsroom:tag", args=[tag.slug])),
+        },
+    )
 
 
 @require_safe
@@ -61,7 +78,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /django-admin/",
-        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+        f"Sitemap: {absolute_url(request, reverse('sitemap'))}",
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

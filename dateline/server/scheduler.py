@@ -34,4 +34,15 @@ def run_forever(stop: threading.Event, interval: float | None = None) -> None:
             logger.exception("scheduled publishing failed; retrying in %s s", interval)
         finally:
             close_old_connections()
+        # Digests due, stories whose announcement was missed, expired confirmations; each
+        # chore logs its own failures, so publishing above never waits on email.
+        from dateline.notifications.actions import periodic as notification_chores
+
+        try:
+            notification_chores()
+        except Exception:
+            # Nothing in the email chores may stop scheduled publishing for good.
+            logger.exception("notification chores failed; retrying in %s s", interval)
+        finally:
+            close_old_connections()
         stop.wait(interval)

@@ -14,6 +14,7 @@ from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images.models import Image
@@ -105,7 +106,7 @@ class Command(BaseCommand):
                 tags=tags,
                 lead_image=picture,
                 lead_image_caption="",
-                lead_image_credit="Dateline illustration",
+                lead_image_credit=content.IMAGE_CREDIT[language],
                 language=language,
                 publish=True,
             )
@@ -115,11 +116,15 @@ class Command(BaseCommand):
         return len(content.STORIES)
 
     @staticmethod
-    def block(item: tuple[str, ...]) -> actions.Block:
-        from django.utils.html import escape
-
+    def block(item: tuple[Any, ...]) -> actions.Block:
         if item[0] == "q":
             return actions.Block("quote", {"quote": item[1], "speaker": item[2], "role": item[3]})
+        if item[0] == "img":
+            _, caption, credit, colour = item
+            return actions.Block(
+                "image",
+                {"image": make_picture(caption, colour), "caption": caption, "credit": credit},
+            )
         return actions.Block("paragraph", f"<p>{escape(item[1])}</p>")
 
     def ensure_editor(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django_tasks_db.management.commands.db_worker import Worker
 
+from dateline.notifications import delivery
 from dateline.server import scheduler
 
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         if not options["batch"]:
             threading.Thread(
                 target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
+            ).start()
+            # The email outbox (dateline/notifications/delivery.py), beside the scheduler.
+            threading.Thread(
+                target=delivery.run_forever, args=(stop,), name="mail-delivery", daemon=True
             ).start()
         worker = Worker(
             queue_names=["*"],

@@ -1,0 +1,1 @@
+"""The benchmark: ``bash bench/run.sh`` (see ``bench/__main__.py``)."""

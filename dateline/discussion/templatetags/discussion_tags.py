@@ -1,0 +1,411 @@
+"""The discussion under a story, rendered on the server so readers without JavaScript and
+search engines get the whole thread.
+
+``discussion_context`` is the one read: everything the section shows in a fixed number of
+queries (thread, policy, whether it is open, a keyset page of comments), whatever the size of
+the thread. The HTML it produces holds nothing about the reader who asked — no CSRF token, no
+remembered name — so a page cache can serve it to everyone; ``discussion.js`` adds the per-reader
+parts in the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.dateformat import format as format_date
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from dateline.discussion import actions, threads
+from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
+from dateline.discussion.models import Comment, DiscussionSettings, Thread
+from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
+
+register = template.Library()
+
+CURSOR_PARAM = "comments"
+REPLY_PARAM = "replytocom"
+HELD_PARAM = "held"
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    id: int
+    name: str
+
+
+def _find_node(nodes: list[threads.Node], pk: int) -> threads.Node | None:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.comment.pk == pk:
+            return node
+        stack.extend(node.children)
+    return None
+
+
+def _reply_target(
+    *, thread: Thread | None, nodes: list[threads.Node], raw: object
+) -> ReplyTarget | None:
+    """The approved comment a reader is answering, or None for anything else (a removed
+    comment, one of another story, garbage in the query string)."""
+    try:
+        pk = int(str(raw))
+    except (TypeError, ValueError):
+        return None
+    if thread is None or pk < 1 or pk > 2**62:
+        return None
+    node = _find_node(nodes, pk)
+    if node is not None:
+        if node.is_placeholder:
+            return None
+        return ReplyTarget(id=pk, name=node.comment.author_name)
+    # Only a reply to a comment on another page of the thread costs this extra query.
+    found = (
+        Comment.objects.approved().filter(pk=pk, thread=thread).only("id", "author_name").first()
+    )
+    return ReplyTarget(id=found.pk, name=found.author_name) if found else None
+
+
+def _page_link(page_url: str, cursor: str | None) -> str:
+    return f"{page_url}?{urlencode({CURSOR_PARAM: cursor})}#comments" if cursor else ""
+
+
+def _reply_heading(name: str) -> SafeString:
+    # <bdi> keeps an Arabic name from reordering an English heading, and the reverse.
+    template = conditional_escape(_("Leave a Reply to %(name)s"))
+    return mark_safe(template % {"name": format_html("<bdi>{}</bdi>", name)})  # noqa: S308 - both parts escaped
+
+
+def comment_count_text(count: int) -> str:
+    if count == 0:
+        return _("No comments yet")
+    return ngettext("%(count)s comment", "%(count)s comments", count) % {"count": count}
+
+
+def discussion_urls() -> dict[str, str]:
+    # The script fills in the comment id; "0" is a placeholder no comment ever has.
+    return {
+        "session_url": reverse("discussion:session"),
+        "edit_url": reverse("discussion:edit", args=[0]).replace("/0/", "/{id}/"),
+        "delete_url": reverse("discussion:delete", args=[0]).replace("/0/", "/{id}/"),
+    }
+
+
+def script_strings() -> dict[str, str]:
+    """Words the script needs, in the page's language (the same for every reader)."""
+    return {
+        "replyTitle": _("Leave a Reply to %(name)s"),
+        "held": _("Your comment is awaiting moderation."),
+        "removed": _("This comment was removed."),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "editLabel": _("Edit your comment"),
+        "confirmDelete": _("Delete your comment? This cannot be undone."),
+        "posting": _("Posting…"),
+        "networkError": _("Your comment could not be sent. Check your connection and try again."),
+        "deleted": _("Your comment was deleted."),
+    }
+
+
+def discussion_context(
+    *,
+    article: ArticlePage,
+    request: HttpRequest,
+    form: CommentForm | None = None,
+    error_status: int | None = None,
+) -> dict[str, Any]:
+    """Everything ``discussion/thread.html`` shows, in a fixed number of queries: the thread,
+    whether it is open (section ancestors), the page of top-level comments and the replies
+    below them. ``form`` is a bound form coming back with errors from a POST."""
+    policy = DiscussionSettings.for_request(request)
+    newsroom = NewsroomSettings.for_request(request)
+    thread = Thread.objects.filter(article=article).first()
+    if thread is not None:
+        thread.article = article  # comments_open reads it; the page is already in hand
+    is_open = actions.comments_open(thread=thread or Thread(article=article), policy=policy)
+
+    cursor = request.GET.get(CURSOR_PARAM) or None
+    page = None
+    if cursor and form is None:
+        # An old, edited or made-up cursor shows the first page rather than an error.
+        try:
+            page = threads.thread_page(thread=thread, policy=policy, cursor=cursor)
+        except threads.InvalidCursor:
+            page = None
+        if page is not None and not page.nodes:
+            page = None
+    if page is None:
+        cursor = None
+        page = threads.thread_page(thread=thread, policy=policy)
+
+    if form is None:
+        form = CommentForm(initial={"parent": None})
+    replying_to = None
+    if is_open:
+        raw_parent = form.parent_id if form.is_bound else request.GET.get(REPLY_PARAM)
+        replying_to = _reply_target(thread=thread, nodes=page.nodes, raw=raw_parent)
+    if replying_to is not None and not form.is_bound:
+        form = CommentForm(initial={"parent": replying_to.id})
+
+    newest_first = page.newest_first
+    # In reading order "next" leads to newer comments when the oldest come first.
+    older_cursor = page.next_cursor if newest_first else page.previous_cursor
+    newer_cursor = page.previous_cursor if newest_first else page.next_cursor
+    # Links start from the story's own address: the same markup is shown on the page a POST
+    # with errors answers at, whose address is the form's endpoint.
+    page_url = article.get_url(request=request) or ""
+    cursor_query = urlencode({CURSOR_PARAM: cursor}) if cursor else ""
+    return {
+        "article": article,
+        "policy": policy,
+        "thread": thread,
+        "nodes": page.nodes,
+        "count": page.total,
+        "count_text": comment_count_text(page.total),
+        "is_open": is_open,
+        "form": form,
+        "form_errors": form.summary_errors(),
+        "error_status": error_status,
+        "replying_to": replying_to,
+        "heading": policy.heading or _("Leave a Reply"),
+        "datetime_format": newsroom.datetime_format or DEFAULT_DATETIME_FORMAT,
+        "reply_heading": _reply_heading(replying_to.name) if replying_to else "",
+        "older_url": _page_link(page_url, older_cursor),
+        "newer_url": _page_link(page_url, newer_cursor),
+        "reply_base": f"{page_url}?{cursor_query}&" if cursor_query else f"{page_url}?",
+        "cancel_url": f"{page_url}?{cursor_query}#respond"
+        if cursor_query
+        else f"{page_url}#respond",
+        "held_notice": request.GET.get(HELD_PARAM) == "1" and not form.is_bound,
+        "post_url": reverse("discussion:post", args=[article.pk]),
+        "rendered_at": sign_rendered_at(),
+        "honeypot_field": HONEYPOT_FIELD,
+        "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
+        "newest_first": newest_first,
+        "strings": script_strings(),
+        **discussion_urls(),
+    }
+
+
+@register.inclusion_tag("discussion/thread.html", takes_context=True)
+def discussion_for(context: template.Context, article: ArticlePage) -> dict[str, Any]:
+    request = context.get("request")
+    # Previews of unsaved or draft pages have no discussion to show, and nothing to post to.
+    if request is None or article.pk is None or getattr(request, "is_preview", False):
+        return {"show": False}
+    data = discussion_context(
+        article=article,
+        request=request,
+        form=context.get("discussion_form"),
+        error_status=context.get("discussion_error_status"),
+    )
+    data["show"] = True
+    data["request"] = request
+    # A POST that came back with errors shows the form again with a token (that response is
+    # never cached); the cacheable GET carries none.
+    data["include_csrf"] = context.get("discussion_form") is not None
+    if data["include_csrf"]:
+        data["csrf_token"] = context.get("csrf_token")
+    return data
+
+
+# Comments ---------------------------------------------------------------------------------
+#
+# The markup of a comment lives here, in Python, not in an included template: a thread page
+# can hold hundreds of comments, and Django's template engine spends about a millisecond on
+# each (an include, a dozen tags, two dozen lookups); this costs a few microseconds. The page
+# and the JSON answer to the script both use it, so there is one definition of a comment.
+
+
+@dataclass(frozen=True)
+class CommentWords:
+    """The words every comment repeats, translated once per render."""
+
+    removed: str
+    edited: str
+    held: str
+    reply: str
+    reply_to: str
+
+    @classmethod
+    def current(cls) -> CommentWords:
+        return cls(
+            removed=_("This comment was removed."),
+            edited=_("(edited)"),
+            held=_("Your comment is awaiting moderation."),
+            reply=_("Reply"),
+            reply_to=_("Reply to %(name)s"),
+        )
+
+
+def _comment_html(
+    node: threads.Node,
+    out: list[str],
+    *,
+    words: CommentWords,
+    datetime_format: str,
+    reply_base: str,
+    is_open: bool,
+    pending: bool,
+) -> None:
+    comment = node.comment
+    placeholder = node.is_placeholder and not pending
+    classes = "comment"
+    if placeholder:
+        classes += " comment--removed"
+    if pending:
+        classes += " comment--held"
+    out.append(
+        format_html(
+            '<li class="{}" data-comment-id="{}" data-depth="{}">\n'
+            '  <article id="comment-{}" class="comment__card">\n',
+            classes,
+            comment.pk,
+            comment.depth,
+            comment.pk,
+        )
+    )
+    if placeholder:
+        out.append(format_html('    <p class="comment__removed">{}</p>\n', words.removed))
+    else:
+        name = comment.author_name
+        author = (
+            format_html('<a href="{}" rel="nofollow ugc">{}</a>', comment.author_website, name)
+            if comment.author_website
+            else conditional_escape(name)
+        )
+        out.append(
+            format_html(
+                '    <header class="comment__meta">\n'
+                '      <span class="comment__author" dir="auto">{}</span>\n'
+                '      <a class="comment__permalink" href="#comment-{}">{}</a>\n'
+                '      <span class="comment__edited"{}>{}</span>\n'
+                "    </header>\n",
+                author,
+                comment.pk,
+                comment_time(comment.created_at, datetime_format),
+                "" if comment.edited_at else mark_safe(" hidden"),
+                words.edited,
+            )
+        )
+        if pending:
+            out.append(format_html('    <p class="comment__held">{}</p>\n', words.held))
+        # body_html was sanitised by nh3 when it was stored (discussion/text.py): it is the only
+        # markup a reader can influence, and it is inserted as stored.
+        out.append(
+            format_html(
+                '    <div class="comment__content" dir="auto">{}</div>\n',
+                mark_safe(comment.body_html),  # noqa: S308 - sanitised on the way in
+            )
+        )
+        reply = ""
+        if is_open and not pending:
+            reply = format_html(
+                '<a class="comment__reply" href="{}{}={}#respond" rel="nofollow" '
+                'data-reply-to="{}" data-reply-name="{}" aria-label="{}">{}</a>',
+                reply_base,
+                REPLY_PARAM,
+                comment.pk,
+                comment.pk,
+                name,
+                words.reply_to % {"name": name},
+                words.reply,
+            )
+        out.append(format_html('    <p class="comment__actions">{}</p>\n', reply))
+    out.append("  </article>\n")
+    if node.children:
+        out.append('  <ol class="comment-list comment-list--children">')
+        for child in node.children:
+            _comment_html(
+                child,
+                out,
+                words=words,
+                datetime_format=datetime_format,
+                reply_base=reply_base,
+                is_open=is_open,
+                pending=pending,
+            )
+        out.append("</ol>\n")
+    out.append("</li>")
+
+
+def render_comments(
+    nodes: list[threads.Node],
+    *,
+    datetime_format: str,
+    reply_base: str,
+    is_open: bool,
+    pending: bool = False,
+) -> SafeString:
+    """The ``<li>`` of each node with its replies nested in ``<ol>``s, as the page shows them.
+    ``pending`` renders a held comment for its author alone (the JSON answer to a post)."""
+    out: list[str] = []
+    words = CommentWords.current()
+    for node in nodes:
+        _comment_html(
+            node,
+            out,
+            words=words,
+            datetime_format=datetime_format,
+            reply_base=reply_base,
+            is_open=is_open,
+            pending=pending,
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every part went through format_html
+
+
+@register.simple_tag(takes_context=True)
+def comment_tree(context: template.Context) -> SafeString:
+    return render_comments(
+        context["nodes"],
+        datetime_format=context["datetime_format"],
+        reply_base=context["reply_base"],
+        is_open=context["is_open"],
+    )
+
+
+@register.simple_tag
+def comment_time(value: Any, fmt: str = DEFAULT_DATETIME_FORMAT) -> SafeString:
+    """``<time datetime>`` in the site's configured format, like the story's own time."""
+    if not value:
+        return mark_safe("")
+    local = localtime(value)
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), format_date(local, fmt))
+
+
+@register.filter
+def comment_count(article: ArticlePage) -> int:
+    """Approved comments on a story, from the thread row ``for_listing()`` joins in (no query
+    per card). A story nobody has commented on has no thread yet: 0."""
+    thread = getattr(article, "discussion_thread", None)
+    return thread.approved_count if thread is not None else 0
+
+
+@register.filter
+def comments_label(count: int) -> str:
+    return comment_count_text(count)
+
+
+@register.filter
+def field_errors(form: CommentForm, name: str) -> list[str]:
+    if not form.is_bound:
+        return []
+    return [str(message) for message in form.errors.get(name, [])]
+
+
+@register.filter
+def field_value(form: CommentForm, name: str) -> str:
+    value = form[name].value()
+    return "" if value is None else str(value)

@@ -1,0 +1,16 @@
+"""The discussion's reader-facing addresses, under ``/comments/`` (before Wagtail's page tree,
+which answers everything else). The JSON API for embeds lives under ``/comments/api/``."""
+
+from django.urls import path
+
+from dateline.discussion import views
+
+app_name = "discussion"
+
+urlpatterns = [
+    path("session/", views.session, name="session"),
+    path("post/<int:article_id>/", views.post_comment, name="post"),
+    path("<int:comment_id>/", views.permalink, name="permalink"),
+    path("<int:comment_id>/edit/", views.edit_comment, name="edit"),
+    path("<int:comment_id>/delete/", views.delete_comment, name="delete"),
+]

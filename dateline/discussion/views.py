@@ -1,0 +1,497 @@
+"""The reader-facing endpoints of the discussion on Dateline's own pages: post, edit and delete
+a comment, follow a comment's permalink, and fetch the per-reader bits a cached page leaves
+out. Thin: parse the request, call ``discussion.actions``, answer in HTML or JSON.
+
+Two kinds of client use the same endpoints. A browser without JavaScript posts the form and
+follows redirects (POST → 303 → GET); ``discussion.js`` posts with ``Accept: application/json``
+and gets JSON back. State changes only on POST, and only with a valid CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
+
+from dateline import ratelimits
+from dateline.discussion import actions, threads
+from dateline.discussion.forms import (
+    HONEYPOT_FIELD,
+    CommentForm,
+    DeleteForm,
+    EditForm,
+    seconds_since_rendered,
+    sign_rendered_at,
+)
+from dateline.discussion.models import Comment, DiscussionSettings, Thread
+from dateline.discussion.templatetags.discussion_tags import (
+    CURSOR_PARAM,
+    HELD_PARAM,
+    comment_count_text,
+    discussion_context,
+    render_comments,
+)
+from dateline.identity.selectors import current_commenter
+from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
+
+# Carries the edit token of a comment posted without the script to the page the reader lands
+# on; the script moves it to localStorage and deletes the cookie. Not HttpOnly for that reason;
+# the token inside is signed and expires with the edit window whatever the cookie says.
+EDIT_COOKIE = "dateline_edit"
+
+
+# Request helpers --------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The reader's IP address, or "" when it is not one. The one place that decides: when
+    Dateline learns to trust N proxies' X-Forwarded-For (DATELINE_TRUSTED_PROXY_COUNT), only
+    this function changes."""
+    raw = str(request.META.get("REMOTE_ADDR", "")).strip()
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return ""
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asks for JSON and nothing else; browsers posting a form ask for HTML."""
+    return request.accepts("application/json") and not request.accepts("text/html")
+
+
+class _QuietCsrfCheck(CsrfViewMiddleware):
+    # A reader without JavaScript posts without a token as a matter of course, so a failed check
+    # here is an expected step, not a security event worth a warning in the log.
+    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
+        return HttpResponse(reason, status=HTTPStatus.FORBIDDEN)
+
+
+def csrf_passes(request: HttpRequest) -> bool:
+    """Django's own CSRF check (origin, then cookie and token), run by the view itself so a
+    token-less post can be answered with a confirmation page instead of a bare 403."""
+    check = _QuietCsrfCheck(lambda _request: HttpResponse())
+    # No callback: the check must not honour this view's own csrf_exempt.
+    return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    return response
+
+
+def _json(data: dict[str, Any], *, status: int = HTTPStatus.OK) -> JsonResponse:
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    _no_store(response)
+    return response
+
+
+def _json_errors(errors: dict[str, str], *, status: int, **extra: Any) -> JsonResponse:
+    return _json({"errors": errors, **extra}, status=status)
+
+
+def _message_page(
+    request: HttpRequest, *, title: str, message: str, status: int, article_url: str = ""
+) -> HttpResponse:
+    response = render(
+        request,
+        "discussion/message.html",
+        {"title": title, "message": message, "article_url": article_url},
+        status=status,
+    )
+    return _no_store(response)
+
+
+def _published_article(article_id: int) -> ArticlePage:
+    article = ArticlePage.objects.published().filter(pk=article_id).first()
+    if article is None:
+        raise Http404(_("There is no such story."))
+    return article
+
+
+def _retry_message(limited: ratelimits.RateLimited) -> str:
+    wait = ngettext(
+        "Please try again in %(seconds)d second.",
+        "Please try again in %(seconds)d seconds.",
+        limited.retry_after,
+    ) % {"seconds": limited.retry_after}
+    return f"{limited.message or _('You are posting comments too quickly.')} {wait}"
+
+
+def _comment_location(
+    *, request: HttpRequest, article: ArticlePage, comment: Comment, policy: DiscussionSettings
+) -> str:
+    """The story's address at the page of the thread that holds ``comment``, at its anchor."""
+    url = article.get_url(request=request) or "/"
+    cursor = threads.page_cursor_for(comment=comment, policy=policy)
+    if cursor:
+        url = f"{url}?{urlencode({CURSOR_PARAM: cursor})}"
+    return f"{url}#{comment.anchor}"
+
+
+def _render_comment(
+    request: HttpRequest, *, article: ArticlePage, comment: Comment, pending: bool
+) -> str:
+    newsroom = NewsroomSettings.for_request(request)
+    return render_comments(
+        [threads.Node(comment)],
+        datetime_format=newsroom.datetime_format or DEFAULT_DATETIME_FORMAT,
+        reply_base=f"{article.get_url(request=request) or ''}?",
+        is_open=True,
+        pending=pending,
+    )
+
+
+# Posting ----------------------------------------------------------------------------------
+
+
+def _request_meta(
+    request: HttpRequest, form: CommentForm, article: ArticlePage
+) -> actions.RequestMeta:
+    data = form.cleaned_data
+    return actions.RequestMeta(
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        referrer=request.headers.get("Referer", "")[:500],
+        honeypot=data.get(HONEYPOT_FIELD) or "",
+        seconds_to_write=seconds_since_rendered(data.get("rendered_at") or ""),
+        permalink=article.get_full_url(request=request) or "",
+    )
+
+
+def _form_again(
+    request: HttpRequest, *, article: ArticlePage, form: CommentForm, status: int
+) -> HttpResponse:
+    """The story page again, the form showing what the reader typed and what is wrong. This
+    answer to a POST is never cached, so it may (and must) carry a CSRF token."""
+    context = article.get_context(request)
+    context["discussion_form"] = form
+    context["discussion_error_status"] = status
+    response = TemplateResponse(request, article.get_template(request), context, status=status)
+    return _no_store(response)
+
+
+def _confirm_page(request: HttpRequest, *, article: ArticlePage, form: CommentForm) -> HttpResponse:
+    """Asked of a post without a valid CSRF token (a reader without JavaScript, whose cached
+    page carried none): nothing is stored; the same text comes back with a token to post."""
+    form.is_valid()  # to show what is already known to be wrong; the post stays unsaved anyway
+    context = discussion_context(article=article, request=request, form=form)
+    context.update(
+        confirm=True,
+        include_csrf=True,
+        article_url=article.get_url(request=request) or "/",
+        rendered_at=form.data.get("rendered_at") or sign_rendered_at(),
+    )
+    return _no_store(render(request, "discussion/confirm.html", context))
+
+
+def _refused(
+    request: HttpRequest,
+    *,
+    article: ArticlePage,
+    form: CommentForm,
+    errors: dict[str, str],
+    status: int,
+    as_json: bool,
+    retry_after: int | None = None,
+) -> HttpResponse:
+    response: HttpResponse
+    if as_json:
+        extra = {"retryAfter": retry_after} if retry_after else {}
+        response = _json_errors(errors, status=status, **extra)
+    elif status == HTTPStatus.FORBIDDEN:
+        response = _message_page(
+            request,
+            title=_("Your comment was not posted"),
+            message=" ".join(errors.values()),
+            status=status,
+            article_url=article.get_url(request=request) or "",
+        )
+    else:
+        form.add_action_errors(errors)
+        response = _form_again(request, article=article, form=form, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@csrf_exempt  # checked below, so a token-less post can be answered with a confirmation page
+@require_POST
+def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
+    as_json = wants_json(request)
+    article = ArticlePage.objects.published().filter(pk=article_id).first()
+    if article is None:
+        if as_json:
+            return _json_errors({"__all__": _("There is no such story.")}, status=404)
+        raise Http404(_("There is no such story."))
+    form = CommentForm(request.POST)
+
+    if not csrf_passes(request):
+        if as_json:
+            return _json_errors(
+                {"__all__": _("Your session has expired. Please try again.")},
+                status=HTTPStatus.FORBIDDEN,
+                csrf=True,
+            )
+        return _confirm_page(request, article=article, form=form)
+
+    def refuse(errors: dict[str, str], status: int, retry_after: int | None = None) -> HttpResponse:
+        return _refused(
+            request,
+            article=article,
+            form=form,
+            errors=errors,
+            status=status,
+            as_json=as_json,
+            retry_after=retry_after,
+        )
+
+    if not form.is_valid():
+        if as_json:
+            return _json_errors(form.json_errors(), status=HTTPStatus.BAD_REQUEST)
+        return _form_again(request, article=article, form=form, status=HTTPStatus.BAD_REQUEST)
+
+    policy = DiscussionSettings.for_request(request)
+    # A story nobody has commented on has no thread yet; a closed one never gets one.
+    thread = Thread.objects.filter(article=article).first()
+    if thread is not None:
+        thread.article = article
+    if not actions.comments_open(thread=thread or Thread(article=article), policy=policy):
+        return refuse({"__all__": _("Comments are closed on this story.")}, HTTPStatus.FORBIDDEN)
+    thread = thread or actions.thread_for_article(article=article)
+
+    # A reader signed in to comment (dateline.identity) posts as that identity; the guest
+    # fields are then ignored.
+    commenter = current_commenter(request)
+    try:
+        posted = actions.post_comment(
+            thread=thread,
+            body=form.cleaned_data["body"] or "",
+            policy=policy,
+            meta=_request_meta(request, form, article),
+            guest=None if commenter else form.guest,
+            commenter=commenter,
+            parent_id=form.cleaned_data.get("parent"),
+        )
+    except ratelimits.RateLimited as limited:
+        return refuse(
+            {"__all__": _retry_message(limited)},
+            HTTPStatus.TOO_MANY_REQUESTS,
+            retry_after=limited.retry_after,
+        )
+    except actions.CommentError as error:
+        return refuse(error.errors, error.status_code)
+
+    comment = posted.comment
+    held = posted.is_held
+    edit_until = timezone.now() + datetime.timedelta(minutes=policy.edit_window_minutes)
+    if as_json:
+        approved_count = (
+            Thread.objects.filter(pk=thread.pk).values_list("approved_count", flat=True).first()
+            or 0
+        )
+        return _json(
+            {
+                "id": comment.pk,
+                "anchor": comment.anchor,
+                "parent": comment.parent_id,
+                "status": "pending" if held else "approved",
+                "message": _("Your comment is awaiting moderation.")
+                if held
+                else _("Your comment was posted."),
+                # Only this response, going to the author alone, ever carries a held comment.
+                "html": _render_comment(request, article=article, comment=comment, pending=held),
+                "editToken": posted.edit_token if policy.edit_window_minutes else "",
+                "editUntil": edit_until.isoformat() if policy.edit_window_minutes else "",
+                "count": approved_count,
+                "countText": comment_count_text(approved_count),
+                "url": ""
+                if held
+                else _comment_location(
+                    request=request, article=article, comment=comment, policy=policy
+                ),
+            },
+            status=HTTPStatus.CREATED,
+        )
+
+    if held:
+        location = f"{article.get_url(request=request) or '/'}?{HELD_PARAM}=1#respond"
+    else:
+        location = _comment_location(
+            request=request, article=article, comment=comment, policy=policy
+        )
+    response = HttpResponseRedirect(location, status=HTTPStatus.SEE_OTHER)
+    if policy.edit_window_minutes:
+        response.set_cookie(
+            EDIT_COOKIE,
+            f"{comment.pk}|{posted.edit_token}|{int(edit_until.timestamp())}",
+            max_age=policy.edit_window_minutes * 60,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=False,
+            samesite="Lax",
+        )
+    return _no_store(response)
+
+
+# Self-service -----------------------------------------------------------------------------
+
+
+def _own_comment(request: HttpRequest, comment_id: int) -> Comment | None:
+    return (
+        Comment.objects.select_related("thread", "commenter")
+        .filter(pk=comment_id)
+        .exclude(status=Comment.Status.TRASH)
+        .first()
+    )
+
+
+def _self_service_refused(
+    request: HttpRequest, *, errors: dict[str, str], status: int, as_json: bool, **extra: Any
+) -> HttpResponse:
+    if as_json:
+        return _json_errors(errors, status=status, **extra)
+    return _message_page(
+        request,
+        title=_("Your comment was not changed"),
+        message=" ".join(errors.values()),
+        status=status,
+    )
+
+
+def _after_self_service(request: HttpRequest, comment: Comment) -> HttpResponse:
+    article = comment.thread.article if comment.thread.article_id else None
+    url = (article.get_url(request=request) if article else None) or "/"
+    anchor = f"#{comment.anchor}" if comment.status == Comment.Status.APPROVED else "#comments"
+    return _no_store(HttpResponseRedirect(f"{url}{anchor}", status=HTTPStatus.SEE_OTHER))
+
+
+@csrf_exempt  # checked below, so the script gets a JSON answer it can act on
+@require_POST
+def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    as_json = wants_json(request)
+    if not csrf_passes(request):
+        return _self_service_refused(
+            request,
+            errors={"__all__": _("Your session has expired. Please try again.")},
+            status=HTTPStatus.FORBIDDEN,
+            as_json=as_json,
+            csrf=True,
+        )
+    comment = _own_comment(request, comment_id)
+    form = EditForm(request.POST)
+    if comment is None or not form.is_valid():
+        return _self_service_refused(
+            request,
+            errors={"__all__": _("This comment can no longer be edited.")},
+            status=HTTPStatus.NOT_FOUND if comment is None else HTTPStatus.BAD_REQUEST,
+            as_json=as_json,
+        )
+    policy = DiscussionSettings.for_request(request)
+    try:
+        updated = actions.edit_comment(
+            comment=comment,
+            token=form.cleaned_data["token"],
+            body=form.cleaned_data["body"] or "",
+            policy=policy,
+        )
+    except actions.CommentError as error:
+        return _self_service_refused(
+            request, errors=error.errors, status=error.status_code, as_json=as_json
+        )
+    if not as_json:
+        return _after_self_service(request, updated)
+    held = updated.status != Comment.Status.APPROVED
+    return _json(
+        {
+            "id": updated.pk,
+            "status": "approved" if not held else "pending",
+            "bodyHtml": updated.body_html,
+            "edited": True,
+            "message": _("Your comment is awaiting moderation.") if held else "",
+        }
+    )
+
+
+@csrf_exempt  # checked below, so the script gets a JSON answer it can act on
+@require_POST
+def delete_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    as_json = wants_json(request)
+    if not csrf_passes(request):
+        return _self_service_refused(
+            request,
+            errors={"__all__": _("Your session has expired. Please try again.")},
+            status=HTTPStatus.FORBIDDEN,
+            as_json=as_json,
+            csrf=True,
+        )
+    comment = _own_comment(request, comment_id)
+    form = DeleteForm(request.POST)
+    if comment is None or not form.is_valid():
+        return _self_service_refused(
+            request,
+            errors={"__all__": _("This comment can no longer be deleted.")},
+            status=HTTPStatus.NOT_FOUND if comment is None else HTTPStatus.BAD_REQUEST,
+            as_json=as_json,
+        )
+    policy = DiscussionSettings.for_request(request)
+    try:
+        deleted = actions.delete_own_comment(
+            comment=comment, token=form.cleaned_data["token"], policy=policy
+        )
+    except actions.CommentError as error:
+        return _self_service_refused(
+            request, errors=error.errors, status=error.status_code, as_json=as_json
+        )
+    if not as_json:
+        return _after_self_service(request, deleted)
+    return _json({"id": deleted.pk, "status": "deleted", "message": _("Your comment was deleted.")})
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+@require_safe
+def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """``/comments/<id>/``: the story, at the page of the thread holding the comment. Only
+    approved comments on published stories have one; anything else is not found."""
+    comment = (
+        Comment.objects.approved()
+        .select_related("thread")
+        .filter(pk=comment_id, thread__article__isnull=False)
+        .first()
+    )
+    if comment is None or comment.thread.article_id is None:
+        raise Http404(_("There is no such comment."))
+    article = _published_article(comment.thread.article_id)
+    policy = DiscussionSettings.for_request(request)
+    return HttpResponseRedirect(
+        _comment_location(request=request, article=article, comment=comment, policy=policy)
+    )
+
+
+@require_safe
+@never_cache
+def session(request: HttpRequest) -> JsonResponse:
+    """What a cached page cannot carry: this reader's CSRF token (the cookie is set on the way
+    out) and a fresh form-render stamp. Changes nothing on the server."""
+    return _json({"csrfToken": get_token(request), "renderedAt": sign_rendered_at()})

@@ -1,0 +1,375 @@
+"""Writes for reader identities: signing in and out, verified-email links, export and
+deletion. A commenting identity is a ``Commenter`` row keyed by (provider, subject) — never by
+email alone — kept in the session; readers never get a Django user, so nothing here can reach
+the admin."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dateline import ratelimits
+from dateline.discussion import actions as discussion_actions
+from dateline.discussion.models import Ban, Comment, Commenter
+from dateline.identity import session
+from dateline.identity.models import IdentitySettings, UsedEmailLink
+from dateline.identity.profiles import ProviderProfile, clean_display_name
+
+EMAIL_LINK_SALT = "dateline.identity.email-link"
+EMAIL_PROVIDER = "email"
+TOMBSTONE_PROVIDER = "deleted"
+TOMBSTONE_SUBJECT = "former-reader"
+# Per address and per IP address: enough to retry a mistyped address, too few to turn the
+# form into a way of mailing strangers.
+EMAIL_LINKS_PER_HOUR = 3
+EMAIL_LINKS_PER_IP_PER_HOUR = 10
+
+
+class LinkError(Exception):
+    """An email confirmation link cannot be used; ``message`` says why, for the reader."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalise_email(email: str) -> str:
+    # The same normalisation the discussion applies to guests and email bans.
+    return email.strip().lower()
+
+
+# Signing in and out -----------------------------------------------------------------------
+
+
+def commenter_for_provider(
+    *, profile: ProviderProfile, now: datetime.datetime | None = None
+) -> Commenter:
+    """The commenter for this provider account, created on first sign-in and refreshed from
+    the provider on every later one. Matched on (provider, subject) only: an address that
+    also belongs to a guest or to another provider's account links nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        commenter, created = Commenter.objects.select_for_update().get_or_create(
+            provider=profile.provider,
+            subject=profile.subject,
+            defaults={
+                "kind": Commenter.Kind.PROVIDER,
+                "display_name": profile.display_name,
+                "email": profile.email,
+                "email_verified": profile.email_verified,
+                "avatar_url": profile.avatar_url,
+                "website": profile.website,
+                "created_at": now,
+                "last_seen_at": now,
+            },
+        )
+        if not created:
+            commenter.display_name = profile.display_name
+            commenter.email = profile.email
+            commenter.email_verified = profile.email_verified
+            commenter.avatar_url = profile.avatar_url
+            commenter.website = profile.website
+            commenter.last_seen_at = now
+            commenter.save(
+                update_fields=[
+                    "display_name",
+                    "email",
+                    "email_verified",
+                    "avatar_url",
+                    "website",
+                    "last_seen_at",
+                ]
+            )
+    return commenter
+
+
+def sign_in_commenter(*, request: HttpRequest, commenter: Commenter) -> None:
+    # A new session key on every change of identity, so a session id planted before sign-in
+    # (session fixation) is worthless afterwards.
+    request.session.cycle_key()
+    request.session[session.COMMENTER_KEY] = commenter.pk
+    session.clear_pending(request)
+    request.__dict__.pop("_dateline_commenter", None)  # selectors.current_commenter's memo
+
+
+def sign_out_commenter(request: HttpRequest) -> None:
+    """End the commenting identity. Only our keys go: an editor signed in to the admin in the
+    same browser stays signed in there."""
+    if not session.has_session(request):
+        return
+    request.session.pop(session.COMMENTER_KEY, None)
+    session.clear_pending(request)
+    request.session.cycle_key()
+    request.__dict__.pop("_dateline_commenter", None)
+
+
+# Verified guests --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailLink:
+    link_id: str
+    email: str
+    name: str
+    website: str
+    next_path: str
+
+
+def email_link_token(*, email: str, name: str, website: str, next_path: str) -> str:
+    payload = {
+        "i": secrets.token_urlsafe(18),
+        "e": email,
+        "n": name,
+        "w": website,
+        "p": next_path,
+    }
+    return signing.dumps(payload, salt=EMAIL_LINK_SALT, compress=True)
+
+
+def read_email_link(*, token: str, max_age: datetime.timedelta) -> EmailLink:
+    """Check the signature, the expiry and that the link has not been used, without using it."""
+    try:
+        payload = signing.loads(token, salt=EMAIL_LINK_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkError(
+            _("This link has expired. Ask for a new one from the comment form.")
+        ) from None
+    except signing.BadSignature:
+        raise LinkError(_("This link is not valid. Check that you copied all of it.")) from None
+    if not isinstance(payload, dict) or not all(k in payload for k in "ienwp"):
+        raise LinkError(_("This link is not valid. Check that you copied all of it."))
+    link = EmailLink(
+        link_id=str(payload["i"]),
+        email=str(payload["e"]),
+        name=str(payload["n"]),
+        website=str(payload["w"]),
+        next_path=str(payload["p"]),
+    )
+    if UsedEmailLink.objects.filter(link_id=link.link_id).exists():
+        raise LinkError(_("This link has already been used. Ask for a new one if you need to."))
+    return link
+
+
+def send_email_link(
+    *,
+    email: str,
+    name: str,
+    website: str,
+    next_path: str,
+    confirm_url_for: Any,
+    site_name: str,
+    ip_address: str,
+    valid_hours: int,
+) -> None:
+    """Mail a one-time link that confirms ``email``. ``confirm_url_for(token)`` makes the
+    absolute link. Raises ``discussion.actions.CommentError`` for bad details and
+    ``ratelimits.RateLimited`` when the address or the IP has asked too often."""
+    details = discussion_actions.clean_guest(
+        discussion_actions.GuestDetails(name=name, email=email, website=website)
+    )
+    ratelimits.check_all(
+        scope="identity-email-link",
+        keys=[f"email:{normalise_email(details.email)}"],
+        limit=EMAIL_LINKS_PER_HOUR,
+        window=3600,
+        message=_("We have already sent you several links. Please wait a while and try again."),
+    )
+    if ip_address:
+        ratelimits.check_all(
+            scope="identity-email-link-ip",
+            keys=[f"ip:{ip_address}"],
+            limit=EMAIL_LINKS_PER_IP_PER_HOUR,
+            window=3600,
+            message=_("Too many confirmation emails were requested. Please try again later."),
+        )
+    token = email_link_token(
+        email=details.email, name=details.name, website=details.website, next_path=next_path
+    )
+    link = confirm_url_for(token)
+    subject = _("Confirm your email address to comment on %(site)s") % {"site": site_name}
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Open this link to confirm your email address and comment on %(site)s:\n\n"
+        "%(link)s\n\n"
+        "The link works once and expires in %(hours)s hours. Nobody gets a password or an "
+        "account: the link only confirms that this address is yours.\n\n"
+        "If you did not ask for this, ignore this message.\n"
+    ) % {"name": details.name, "site": site_name, "link": link, "hours": valid_hours}
+    # The notifications outbox does not exist yet; this is a one-off transactional message
+    # sent through the configured mailer (EMAIL_BACKEND).
+    send_mail(subject, body, None, [details.email])
+
+
+def use_email_link(
+    *, token: str, max_age: datetime.timedelta, now: datetime.datetime | None = None
+) -> tuple[Commenter, EmailLink]:
+    """Use a confirmation link: the verified-email commenter for its address. The used-link
+    row and the commenter are written together; a second use, even a racing one, fails."""
+    link = read_email_link(token=token, max_age=max_age)
+    now = now or timezone.now()
+    subject = normalise_email(link.email)
+    try:
+        with transaction.atomic():
+            UsedEmailLink.objects.create(link_id=link.link_id, used_at=now)
+            commenter, created = Commenter.objects.select_for_update().get_or_create(
+                provider=EMAIL_PROVIDER,
+                subject=subject,
+                defaults={
+                    "kind": Commenter.Kind.VERIFIED_EMAIL,
+                    "display_name": clean_display_name(link.name, fallback=subject),
+                    "email": link.email,
+                    "email_verified": True,
+                    "website": link.website,
+                    "created_at": now,
+                    "last_seen_at": now,
+                },
+            )
+            if not created:
+                commenter.display_name = clean_display_name(
+                    link.name, fallback=commenter.display_name
+                )
+                commenter.website = link.website
+                commenter.email_verified = True
+                commenter.last_seen_at = now
+                commenter.save(
+                    update_fields=["display_name", "website", "email_verified", "last_seen_at"]
+                )
+    except IntegrityError:
+        raise LinkError(
+            _("This link has already been used. Ask for a new one if you need to.")
+        ) from None
+    return commenter, link
+
+
+# The commenter's own data -----------------------------------------------------------------
+
+
+def export_commenter_data(
+    *, commenter: Commenter, now: datetime.datetime | None = None
+) -> dict[str, Any]:
+    """Everything stored about this commenting identity and nothing about anyone else."""
+    now = now or timezone.now()
+    comments = (
+        Comment.objects.filter(commenter=commenter)
+        .select_related("thread")
+        .order_by("created_at", "pk")
+    )
+    return {
+        "format": "dateline-commenter-export/1",
+        "exported_at": now.isoformat(),
+        "identity": {
+            "kind": commenter.kind,
+            "provider": commenter.provider,
+            "subject": commenter.subject,
+            "name": commenter.display_name,
+            "email": commenter.email,
+            "email_verified": commenter.email_verified,
+            "website": commenter.website,
+            "avatar": commenter.avatar_url,
+            "approved_comments": commenter.approved_comment_count,
+            "first_seen": commenter.created_at.isoformat(),
+            "last_seen": commenter.last_seen_at.isoformat(),
+        },
+        "comments": [
+            {
+                "id": comment.pk,
+                "page": comment.thread.url,
+                "page_title": comment.thread.title,
+                "link": f"{comment.thread.url}#{comment.anchor}" if comment.thread.url else "",
+                "in_reply_to": comment.parent_id,
+                "name_shown": comment.author_name,
+                "website": comment.author_website,
+                "comment": comment.body,
+                "status": comment.status,
+                "posted": comment.created_at.isoformat(),
+                "edited": comment.edited_at.isoformat() if comment.edited_at else None,
+                "deleted_by_you": comment.removed_by_author,
+                "ip_address": comment.ip_address,
+                "browser": comment.user_agent,
+            }
+            for comment in comments
+        ],
+    }
+
+
+def _tombstone() -> Commenter:
+    tombstone, _created = Commenter.objects.get_or_create(
+        provider=TOMBSTONE_PROVIDER,
+        subject=TOMBSTONE_SUBJECT,
+        defaults={"kind": Commenter.Kind.GUEST, "display_name": _("Former reader")},
+    )
+    return tombstone
+
+
+def delete_identity(*, commenter: Commenter, mode: str) -> int:
+    """Delete a commenting identity at its owner's request; returns how many comments it had.
+
+    Its comments move to a shared "Former reader" tombstone, so they no longer point to the
+    person: anonymised (text kept; name, website, IP address and browser removed) or removed
+    (text removed too, the comment trashed; replies by others keep their place). An identity
+    under an active ban keeps its bare (provider, subject) row with everything else wiped, so
+    deleting it is not a way round the ban."""
+    if mode not in IdentitySettings.DeletedComments.values:
+        raise ValueError(f"unknown deletion mode {mode!r}")
+    former = _("Former reader")
+    with transaction.atomic():
+        locked = Commenter.objects.select_for_update().get(pk=commenter.pk)
+        ids = list(Comment.objects.filter(commenter=locked).values_list("pk", flat=True))
+        if mode == IdentitySettings.DeletedComments.REMOVE:
+            discussion_actions.set_status(
+                comments=Comment.objects.filter(pk__in=ids).exclude(status=Comment.Status.TRASH),
+                status=Comment.Status.TRASH,
+                moderator=None,
+            )
+            Comment.objects.filter(pk__in=ids).update(
+                body="", body_html="", content_hash="", removed_by_author=True
+            )
+        tombstone = _tombstone()
+        approved = Comment.objects.filter(pk__in=ids, status=Comment.Status.APPROVED).count()
+        Comment.objects.filter(pk__in=ids).update(
+            commenter=tombstone,
+            author_name=former,
+            author_website="",
+            ip_address=None,
+            user_agent="",
+        )
+        if approved:
+            Commenter.objects.filter(pk=tombstone.pk).update(
+                approved_comment_count=F("approved_comment_count") + approved
+            )
+        now = timezone.now()
+        banned = (
+            Ban.objects.filter(commenter=locked)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .exists()
+        )
+        if banned:
+            locked.display_name = former
+            locked.email = ""
+            locked.email_verified = False
+            locked.website = ""
+            locked.avatar_url = ""
+            locked.approved_comment_count = 0
+            locked.save(
+                update_fields=[
+                    "display_name",
+                    "email",
+                    "email_verified",
+                    "website",
+                    "avatar_url",
+                    "approved_comment_count",
+                ]
+            )
+        else:
+            locked.delete()
+    return len(ids)

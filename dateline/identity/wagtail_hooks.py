@@ -1,0 +1,54 @@
+"""The editors' side: "Sign-in providers" under Settings, over allauth's ``SocialApp``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.socialaccount.models import SocialApp
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from dateline.identity.forms import PROVIDER_CHOICES, SignInProviderForm
+from dateline.server import invalidation
+
+
+def _provider_label(app: SocialApp) -> str:
+    return str(dict(PROVIDER_CHOICES).get(app.provider, app.provider))
+
+
+def _enabled_label(app: SocialApp) -> str:
+    return str(_("Yes") if (app.settings or {}).get("enabled", True) is not False else _("No"))
+
+
+class DeleteSignInProviderView(generic.DeleteView):
+    def delete_action(self) -> None:
+        super().delete_action()
+        # Every article's comment form shows the provider icons.
+        invalidation.site_changed()
+
+
+class SignInProviderViewSet(ModelViewSet):
+    model = SocialApp
+    icon = "key"
+    menu_label = _("Sign-in providers")
+    add_to_settings_menu = True
+    name = "sign-in-providers"
+    copy_view_enabled = False
+    delete_view_class = DeleteSignInProviderView
+    list_display = [
+        "name",
+        Column("provider", label=_("Provider"), accessor=_provider_label),
+        Column("provider_id", label=_("Provider id")),
+        Column("enabled", label=_("Enabled"), accessor=_enabled_label),
+    ]
+
+    def get_form_class(self, for_update: bool = False) -> Any:
+        return SignInProviderForm
+
+
+@hooks.register("register_admin_viewset")
+def register_sign_in_providers() -> SignInProviderViewSet:
+    return SignInProviderViewSet()

@@ -1,0 +1,552 @@
+"""Writes for notifications: subscribing (with double opt-in), confirming and unsubscribing,
+and the events that produce email — a comment approved or held, a story published.
+
+Event functions are called *inside* the event's own transaction (``discussion.actions`` calls
+``comment_approved`` and ``comment_held`` from ``post_comment`` and ``set_status``), so the
+outbox rows commit or roll back with the comment itself: a process that dies a moment later
+loses nothing, which ``transaction.on_commit`` could not promise."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from dateline import ratelimits
+from dateline.discussion.models import Comment, Commenter, Thread
+from dateline.newsroom.models import ArticlePage, SectionPage
+from dateline.notifications import digests, emails, fanout, tokens
+from dateline.notifications.models import FanOut, OutboundMessage, Subscriber, Subscription
+from dateline.notifications.tokens import ExpiredToken, InvalidToken
+
+__all__ = [
+    "ExpiredToken",
+    "InvalidToken",
+    "SubscribeResult",
+    "SubscriptionError",
+    "SubscriptionRequest",
+    "article_published",
+    "comment_approved",
+    "comment_held",
+    "confirm",
+    "remove_all",
+    "remove_subscription",
+    "retry_message",
+    "subscribe",
+    "subscribe_from_comment",
+    "subscribe_many",
+    "unsubscribe",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_EMAIL_LENGTH = 254
+RATE_WINDOW = 3600
+# An editor hears about the first held comment at once; more held within this quiet period
+# are left to the queue the notice links to, so a spam wave cannot flood the newsroom's inbox.
+MODERATION_QUIET = datetime.timedelta(minutes=5)
+# How far back the scheduler looks for a published story that was never announced.
+ANNOUNCE_SWEEP_WINDOW = datetime.timedelta(hours=1)
+
+ALLOWED_FREQUENCIES: dict[str, set[str]] = {
+    Subscription.Kind.REPLIES: {Subscription.Frequency.INSTANT, Subscription.Frequency.DAILY},
+    Subscription.Kind.COMMENTS: {Subscription.Frequency.INSTANT, Subscription.Frequency.DAILY},
+    Subscription.Kind.POSTS: set(Subscription.Frequency.values),
+}
+
+
+class SubscriptionError(Exception):
+    """The request cannot be accepted; ``errors`` maps a form field (or "__all__") to a
+    message for the reader."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    kind: str
+    frequency: str = Subscription.Frequency.INSTANT
+    thread: Thread | None = None
+    section: SectionPage | None = None
+
+
+@dataclass
+class SubscribeResult:
+    subscriber: Subscriber
+    subscriptions: list[Subscription] = field(default_factory=list)
+    # True when the address had proved itself (a verified commenter): nothing to confirm.
+    active: bool = False
+    confirmation_queued: bool = False
+
+
+# Subscribing --------------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return fanout.normalise_email(email)
+
+
+def clean_email(email: str) -> str:
+    email = normalise_email(email)
+    if not email:
+        raise SubscriptionError({"email": _("Please enter your email address.")})
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise SubscriptionError({"email": _("That email address is too long.")})
+    try:
+        EmailValidator()(email)
+    except ValidationError:
+        raise SubscriptionError(
+            {"email": _("Please enter a valid email address, like name@example.org.")}
+        ) from None
+    return email
+
+
+def _check_request(request: SubscriptionRequest) -> None:
+    if request.kind not in Subscription.Kind.values:
+        raise ValueError(f"unknown subscription kind {request.kind!r}")
+    if request.frequency not in ALLOWED_FREQUENCIES[request.kind]:
+        raise SubscriptionError({"frequency": _("Please choose how often to hear from us.")})
+    if request.kind == Subscription.Kind.POSTS:
+        if request.thread is not None:
+            raise ValueError("a new-stories subscription has no thread")
+    elif request.thread is None or request.section is not None:
+        raise ValueError("a comments subscription needs a thread and no section")
+
+
+def _is_verified(commenter: Commenter | None, email: str) -> bool:
+    """Only the verified commenter themselves skips the confirmation email. Typing a verified
+    person's address into a public form must not subscribe them without their say-so."""
+    return (
+        commenter is not None
+        and commenter.email_verified
+        and normalise_email(commenter.email) == email
+    )
+
+
+def _rate_limit(*, email: str, ip_address: str) -> None:
+    message = _("Too many subscription requests. Please wait a while and try again.")
+    if ip_address:
+        ratelimits.check_all(
+            scope="notify-subscribe-ip",
+            keys=[f"ip:{ip_address}"],
+            limit=settings.DATELINE_SUBSCRIBE_PER_IP,
+            window=RATE_WINDOW,
+            message=message,
+        )
+    ratelimits.check_all(
+        scope="notify-subscribe-address",
+        keys=[email],
+        limit=settings.DATELINE_SUBSCRIBE_PER_ADDRESS,
+        window=RATE_WINDOW,
+        message=message,
+    )
+
+
+def subscribe(
+    *,
+    email: str,
+    kind: str,
+    frequency: str = Subscription.Frequency.INSTANT,
+    thread: Thread | None = None,
+    section: SectionPage | None = None,
+    commenter: Commenter | None = None,
+    ip_address: str = "",
+) -> SubscribeResult:
+    """Ask for one kind of email. See ``subscribe_many``."""
+    return subscribe_many(
+        email=email,
+        requests=[
+            SubscriptionRequest(kind=kind, frequency=frequency, thread=thread, section=section)
+        ],
+        commenter=commenter,
+        ip_address=ip_address,
+    )
+
+
+def subscribe_many(
+    *,
+    email: str,
+    requests: Sequence[SubscriptionRequest],
+    commenter: Commenter | None = None,
+    ip_address: str = "",
+) -> SubscribeResult:
+    """Record the subscriptions as pending and queue ONE confirmation email for them all;
+    they start when the link in it is followed. A verified ``commenter`` whose address this
+    is subscribes at once.
+
+    Raises ``SubscriptionError`` for bad input and ``ratelimits.RateLimited`` past the per-IP
+    or per-address limit. Whatever the address's existing subscriptions, the caller must
+    answer the same way (the result is for the caller's own bookkeeping, never for display
+    to an anonymous visitor): no one learns who is subscribed to what. An unverified request
+    never changes an active subscription and sends nothing for it."""
+    email = clean_email(email)
+    for request in requests:
+        _check_request(request)
+    _rate_limit(email=email, ip_address=ip_address)
+    verified = _is_verified(commenter, email)
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber, _created = Subscriber.objects.get_or_create(email=email)
+        result = SubscribeResult(subscriber=subscriber, active=verified)
+        awaiting: list[Subscription] = []
+        for request in requests:
+            # get_or_create: a double-clicked form must not fail on the unique constraint.
+            subscription, created = Subscription.objects.get_or_create(
+                subscriber=subscriber,
+                kind=request.kind,
+                thread=request.thread,
+                section=request.section,
+                defaults={
+                    "frequency": request.frequency,
+                    "confirmed_at": now if verified else None,
+                },
+            )
+            # An unverified request never touches an active subscription.
+            if not created and (verified or not subscription.is_active):
+                subscription.frequency = request.frequency
+                fields = ["frequency"]
+                if verified and not subscription.is_active:
+                    subscription.confirmed_at = now
+                    fields.append("confirmed_at")
+                subscription.save(update_fields=fields)
+            result.subscriptions.append(subscription)
+            if not subscription.is_active:
+                awaiting.append(subscription)
+        if awaiting:
+            _queue_confirmation(subscriber=subscriber, subscriptions=awaiting)
+            result.confirmation_queued = True
+    return result
+
+
+def _queue_confirmation(*, subscriber: Subscriber, subscriptions: list[Subscription]) -> None:
+    brand = emails.Brand.current()
+    ids = [s.pk for s in subscriptions]
+    confirm_url = brand.absolute(
+        reverse(
+            "notifications:confirm",
+            args=[tokens.confirm_token(subscriber=subscriber, subscription_ids=ids)],
+        )
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Please confirm your subscription to %(site)s") % {"site": brand.site_name}
+        descriptions = [s.description for s in _with_scope(ids)]
+    emails.build(
+        brand=brand,
+        subscriber=subscriber,
+        event_key=f"confirm:{uuid.uuid4().hex}",
+        category=OutboundMessage.Category.CONFIRMATION,
+        template="confirm",
+        subject=subject,
+        context={
+            "confirm_url": confirm_url,
+            "descriptions": descriptions,
+            "days": tokens.CONFIRM_MAX_AGE.days,
+        },
+        subscription_ids=ids,
+        # Someone is waiting for this one, so it goes before any digest or announcement.
+        priority=1,
+    ).save()
+
+
+def _with_scope(ids: Sequence[int]) -> list[Subscription]:
+    return list(
+        Subscription.objects.filter(pk__in=ids)
+        .select_related("thread__article", "section")
+        .order_by("pk")
+    )
+
+
+def subscribe_from_comment(
+    *, comment: Comment, notify_replies: bool, notify_all_comments: bool, notify_posts: bool
+) -> SubscribeResult | None:
+    """What the comment form calls after ``post_comment``, with its checkboxes: follow this
+    story's comments (all of them, or only replies to this commenter) and/or new stories.
+
+    Uses the commenter's own address; a verified commenter is subscribed at once, anyone else
+    gets one confirmation email. Never raises for a rate limit or a bad address — the comment
+    has been accepted and that is what the reader is told — and does nothing for a comment
+    judged to be spam (the form must not become a way to mail strangers)."""
+    if comment.status in {Comment.Status.SPAM, Comment.Status.TRASH}:
+        return None
+    requests: list[SubscriptionRequest] = []
+    if notify_all_comments:
+        requests.append(SubscriptionRequest(kind=Subscription.Kind.COMMENTS, thread=comment.thread))
+    elif notify_replies:
+        requests.append(SubscriptionRequest(kind=Subscription.Kind.REPLIES, thread=comment.thread))
+    if notify_posts:
+        requests.append(SubscriptionRequest(kind=Subscription.Kind.POSTS))
+    if not requests or not comment.commenter.email:
+        return None
+    try:
+        return subscribe_many(
+            email=comment.commenter.email,
+            requests=requests,
+            commenter=comment.commenter,
+            ip_address=str(comment.ip_address or ""),
+        )
+    except (SubscriptionError, ratelimits.RateLimited) as error:
+        logger.info("subscription with comment %s not recorded: %s", comment.pk, error)
+        return None
+
+
+# Confirming, managing and unsubscribing -------------------------------------------------------
+
+
+def confirm(*, token: str) -> list[Subscription]:
+    """Start the subscriptions a confirmation link names. Raises ``ExpiredToken`` or
+    ``InvalidToken``. Following the link again is harmless."""
+    scope = tokens.read_confirm_token(token)
+    now = timezone.now()
+    with transaction.atomic():
+        subscriptions = Subscription.objects.filter(
+            subscriber=scope.subscriber, pk__in=scope.subscription_ids
+        )
+        subscriptions.filter(confirmed_at__isnull=True).update(confirmed_at=now)
+        return _with_scope([s.pk for s in subscriptions])
+
+
+def unsubscribe(*, token: str) -> tokens.TokenScope:
+    """The one-click unsubscribe: stop exactly what the message's link names (the
+    subscriptions that caused it, or the editors' moderation notices). Idempotent."""
+    scope = tokens.read_unsubscribe_token(token)
+    subscriber = scope.subscriber
+    with transaction.atomic():
+        if scope.moderation:
+            subscriber.moderation_notices = False
+            subscriber.save(update_fields=["moderation_notices"])
+        elif scope.everything:
+            subscriber.subscriptions.all().delete()
+        else:
+            subscriber.subscriptions.filter(pk__in=scope.subscription_ids).delete()
+        _cancel_stopped(subscriber)
+    return scope
+
+
+def remove_subscription(*, subscriber: Subscriber, subscription_id: int) -> None:
+    with transaction.atomic():
+        subscriber.subscriptions.filter(pk=subscription_id).delete()
+        _cancel_stopped(subscriber)
+
+
+def remove_all(*, subscriber: Subscriber) -> None:
+    with transaction.atomic():
+        subscriber.subscriptions.all().delete()
+        _cancel_stopped(subscriber)
+
+
+def set_moderation_notices(*, subscriber: Subscriber, enabled: bool) -> None:
+    with transaction.atomic():
+        subscriber.moderation_notices = enabled
+        subscriber.save(update_fields=["moderation_notices"])
+        _cancel_stopped(subscriber)
+
+
+def _cancel_stopped(subscriber: Subscriber) -> None:
+    # What someone has stopped is not sent, not even the messages already queued for it.
+    stopped = Q(pk__in=[])
+    if not subscriber.subscriptions.exists():
+        stopped |= ~Q(category=OutboundMessage.Category.MODERATION)
+    if not subscriber.moderation_notices:
+        stopped |= Q(category=OutboundMessage.Category.MODERATION)
+    OutboundMessage.objects.filter(
+        stopped, subscriber=subscriber, status=OutboundMessage.Status.QUEUED
+    ).update(status=OutboundMessage.Status.CANCELLED, last_error="Unsubscribed.")
+
+
+# Events ---------------------------------------------------------------------------------------
+
+
+def comment_approved(*, comment: Comment) -> None:
+    """A comment is visible now (approved on arrival, or by a moderator): tell the story's
+    followers and the author of the comment it replies to. Once per comment, ever — a comment
+    approved, withdrawn and approved again is not announced twice.
+
+    Call inside the transaction that approves it. A failure here is logged and leaves the
+    comment's own transaction intact (the savepoint below): a notification bug must never
+    cost a reader their comment."""
+    if comment.status != Comment.Status.APPROVED:
+        return
+    if not Subscription.objects.active().filter(thread_id=comment.thread_id).exists():
+        return
+    try:
+        with transaction.atomic():
+            fanout.start(
+                event_key=f"comment:{comment.pk}",
+                kind=FanOut.Kind.COMMENT,
+                object_id=comment.pk,
+            )
+    except Exception:
+        logger.exception("could not queue notifications for comment %s", comment.pk)
+
+
+def moderators() -> list[Any]:
+    """Active users who may moderate comments and have an address to write to."""
+    User = get_user_model()
+    permission = Permission.objects.filter(
+        content_type__app_label="discussion", codename="change_comment"
+    )
+    return list(
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def moderation_queue_url(brand: emails.Brand) -> str:
+    try:
+        return brand.absolute(reverse("discussion_comments:index"))
+    except NoReverseMatch:
+        return brand.absolute("/admin/")
+
+
+def comment_held(*, comment: Comment) -> None:
+    """A comment waits for moderation: tell the editors who can approve it, at once. Call
+    inside the transaction that holds it; failures are logged, as in ``comment_approved``."""
+    if comment.status != Comment.Status.PENDING:
+        return
+    try:
+        with transaction.atomic():
+            _queue_moderation_notices(comment)
+    except Exception:
+        logger.exception("could not queue moderation notices for comment %s", comment.pk)
+
+
+def _queue_moderation_notices(comment: Comment) -> None:
+    people = moderators()
+    if not people:
+        return
+    brand = emails.Brand.current()
+    now = timezone.now()
+    title, story_url = emails.story_of(brand, comment.thread)
+    waiting = Comment.objects.awaiting_moderation().count()
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("A comment on “%(title)s” is waiting for moderation") % {"title": title}
+    for user in people:
+        email = normalise_email(user.email)
+        subscriber, _created = Subscriber.objects.get_or_create(email=email)
+        if not subscriber.moderation_notices:
+            continue
+        if OutboundMessage.objects.filter(
+            subscriber=subscriber,
+            category=OutboundMessage.Category.MODERATION,
+            created_at__gte=now - MODERATION_QUIET,
+        ).exists():
+            continue
+        emails.build(
+            brand=brand,
+            subscriber=subscriber,
+            event_key=f"held:{comment.pk}",
+            category=OutboundMessage.Category.MODERATION,
+            template="moderation",
+            subject=subject,
+            context={
+                "comment": comment,
+                "comment_text": emails.comment_text(comment),
+                "reasons": comment.moderation_reasons,
+                "story_title": title,
+                "story_url": story_url,
+                "queue_url": moderation_queue_url(brand),
+                "waiting": waiting,
+            },
+            moderation=True,
+            comment_id=comment.pk,
+            priority=2,
+        ).save()
+
+
+def on_page_published(sender: type, instance: ArticlePage, **kwargs: Any) -> None:
+    """Wagtail's ``page_published`` receiver (connected in ``NotificationsConfig.ready``).
+    Publishing must never fail because of notifications: a failure is logged and the
+    scheduler's sweep (``announce_missed_posts``) tries again."""
+    try:
+        article_published(article=instance)
+    except Exception:
+        logger.exception("could not announce article %s", instance.pk)
+
+
+def article_published(*, article: ArticlePage) -> bool:
+    """Announce a story's first publication to new-story subscribers (whole site or one of
+    its sections). Republishing, scheduling for later, and private or expired pages announce
+    nothing. True when this call recorded the announcement."""
+    if not ArticlePage.objects.published().filter(pk=article.pk).exists():
+        return False
+    first, last = article.first_published_at, article.last_published_at
+    if first is None or (last is not None and last != first):
+        # Wagtail sets both to the same instant on a first publication only.
+        return False
+    with transaction.atomic():
+        return (
+            fanout.start(
+                event_key=f"post:{article.pk}", kind=FanOut.Kind.POST, object_id=article.pk
+            )
+            is not None
+        )
+
+
+def announce_missed_posts(*, now: datetime.datetime | None = None) -> int:
+    """Announce stories first published in the last hour that have no announcement yet: a
+    publish whose process died between Wagtail's commit and ours, or whose handler failed."""
+    now = now or timezone.now()
+    announced = FanOut.objects.filter(kind=FanOut.Kind.POST).values("object_id")
+    missed = (
+        ArticlePage.objects.published(now=now)
+        .filter(first_published_at__gte=now - ANNOUNCE_SWEEP_WINDOW)
+        .exclude(pk__in=announced)
+    )
+    return sum(article_published(article=article) for article in missed)
+
+
+def purge_unconfirmed(*, now: datetime.datetime | None = None) -> int:
+    """Forget subscriptions whose confirmation link has expired unused."""
+    now = now or timezone.now()
+    deleted, _detail = (
+        Subscription.objects.pending().filter(created_at__lt=now - tokens.CONFIRM_MAX_AGE).delete()
+    )
+    return deleted
+
+
+def periodic(*, now: datetime.datetime | None = None) -> None:
+    """The scheduler thread's notification chores, each independent of the others."""
+    for chore in (digests.run_due, announce_missed_posts, purge_unconfirmed):
+        try:
+            chore(now=now)
+        except Exception:
+            logger.exception("notification chore %s failed", chore.__name__)
+
+
+# The outbox -----------------------------------------------------------------------------------
+
+
+def retry_message(*, message: OutboundMessage) -> bool:
+    """An editor sends a failed message again (same Message-ID, a fresh set of attempts)."""
+    updated = OutboundMessage.objects.filter(
+        pk=message.pk, status=OutboundMessage.Status.FAILED
+    ).update(
+        status=OutboundMessage.Status.QUEUED,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        lease_expires_at=None,
+    )
+    return bool(updated)

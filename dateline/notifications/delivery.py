@@ -1,0 +1,248 @@
+"""The worker's delivery loop: claim a due message, send it over the configured mailer, mark
+it sent; on failure try again later with exponential backoff, and give up after
+``DATELINE_EMAIL_MAX_ATTEMPTS``.
+
+The guarantee is *at least once, with a stable Message-ID*. A message is claimed (status
+``sending``, a lease until ``lease_expires_at``) in one transaction, sent, and marked ``sent``
+in the next. If the worker dies in between — after the mail server accepted the message but
+before ``sent`` was committed — the lease runs out and another (or the restarted) worker
+sends it again, with the same Message-ID so receiving systems can drop the copy. Only the
+message in flight at the moment of the crash can be sent twice; every other claimed message
+was either marked sent or never handed to the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+import os
+import random
+import smtplib
+import socket
+import threading
+import uuid
+from enum import Enum
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dateline.discussion.models import Comment
+from dateline.notifications import fanout
+from dateline.notifications.models import OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"[:100]
+MAX_BACKOFF = datetime.timedelta(hours=6)
+MAX_ERROR_LENGTH = 2000
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SERVER_DOWN = "server_down"
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """60 s, 2 min, 4 min … capped at 6 h, with ±20% jitter so a recovering mail server is
+    not hit by every waiting message in the same second."""
+    base = settings.DATELINE_EMAIL_RETRY_SECONDS * 2 ** max(0, attempts - 1)
+    seconds = min(base, MAX_BACKOFF.total_seconds()) * random.uniform(0.8, 1.2)
+    return datetime.timedelta(seconds=seconds)
+
+
+def _due(now: datetime.datetime) -> Q:
+    return Q(status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now) | Q(
+        status=OutboundMessage.Status.SENDING, lease_expires_at__lte=now
+    )
+
+
+def claim_next(*, worker_id: str = WORKER_ID) -> OutboundMessage | None:
+    """Take the next due message for this worker: queued and due, or abandoned mid-send by a
+    worker that died (its lease ran out). On PostgreSQL, SKIP LOCKED lets several workers
+    claim side by side; on SQLite the IMMEDIATE transaction serialises them."""
+    now = timezone.now()
+    with transaction.atomic():
+        # A message whose worker died while sending it on every attempt is given up on here,
+        # or one poisonous message could crash-loop the worker forever.
+        OutboundMessage.objects.filter(
+            status=OutboundMessage.Status.SENDING,
+            lease_expires_at__lte=now,
+            attempts__gte=settings.DATELINE_EMAIL_MAX_ATTEMPTS,
+        ).update(
+            status=OutboundMessage.Status.FAILED,
+            lease_expires_at=None,
+            last_error="The worker stopped while sending this message on every attempt.",
+        )
+        candidates = OutboundMessage.objects.filter(_due(now)).order_by(
+            "priority", "next_attempt_at", "pk"
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        message = candidates.first()
+        if message is None:
+            return None
+        message.status = OutboundMessage.Status.SENDING
+        message.attempts += 1
+        message.lease_expires_at = now + datetime.timedelta(
+            seconds=settings.DATELINE_EMAIL_LEASE_SECONDS
+        )
+        message.claimed_by = worker_id
+        message.save(update_fields=["status", "attempts", "lease_expires_at", "claimed_by"])
+    return message
+
+
+def as_email(message: OutboundMessage) -> EmailMultiAlternatives:
+    headers = {**message.headers, "Message-ID": message.message_id}
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        headers=headers,
+    )
+    if message.html:
+        email.attach_alternative(message.html, "text/html")
+    return email
+
+
+def _mine(message: OutboundMessage, worker_id: str) -> Q:
+    # Only the worker holding the claim may settle it; a worker whose lease ran out must not
+    # overwrite what the worker that took over decided.
+    return Q(pk=message.pk, status=OutboundMessage.Status.SENDING, claimed_by=worker_id)
+
+
+def _is_permanent(error: Exception) -> bool:
+    """5xx answers about this message (unknown mailbox, refused content) will not change on
+    a retry; connection trouble and 4xx answers might."""
+    if isinstance(error, ValueError):  # an address Django cannot even encode
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in error.recipients.values())
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def _is_about_this_message(error: Exception) -> bool:
+    # Anything else (refused connection, timeout, refused sender) would fail the next message
+    # the same way, so the loop pauses instead of burning through the queue's attempts.
+    return isinstance(error, ValueError | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
+
+
+def send_one(
+    message: OutboundMessage, *, mailer: BaseEmailBackend, worker_id: str = WORKER_ID
+) -> Outcome:
+    now = timezone.now()
+    if (
+        message.comment_id is not None
+        and message.category != OutboundMessage.Category.MODERATION
+        and not Comment.objects.filter(
+            pk=message.comment_id, status=Comment.Status.APPROVED
+        ).exists()
+    ):
+        # Approved, then withdrawn before the message left: readers must not get it by email.
+        OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+            status=OutboundMessage.Status.CANCELLED,
+            lease_expires_at=None,
+            last_error="The comment is no longer approved.",
+        )
+        return Outcome.CANCELLED
+    try:
+        accepted = mailer.send_messages([as_email(message)])
+        if not accepted:
+            raise smtplib.SMTPException("the mail backend did not accept the message")
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the message
+        # A broken connection must not poison the next message (and closing a dead
+        # connection can fail too).
+        with contextlib.suppress(Exception):
+            mailer.close()
+        return _record_failure(message, error, worker_id=worker_id)
+    OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+        status=OutboundMessage.Status.SENT,
+        sent_at=now,
+        lease_expires_at=None,
+        last_error="",
+    )
+    return Outcome.SENT
+
+
+def _record_failure(message: OutboundMessage, error: Exception, *, worker_id: str) -> Outcome:
+    description = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    if _is_permanent(error) or message.attempts >= settings.DATELINE_EMAIL_MAX_ATTEMPTS:
+        OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+            status=OutboundMessage.Status.FAILED, lease_expires_at=None, last_error=description
+        )
+        logger.warning("giving up on message %s: %s", message.pk, description)
+        return Outcome.FAILED
+    OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+        status=OutboundMessage.Status.QUEUED,
+        lease_expires_at=None,
+        next_attempt_at=timezone.now() + backoff(message.attempts),
+        last_error=description,
+    )
+    logger.info("message %s will be retried: %s", message.pk, description)
+    return Outcome.RETRY if _is_about_this_message(error) else Outcome.SERVER_DOWN
+
+
+def budget(now: datetime.datetime | None = None) -> int:
+    """How many more messages may leave this minute (all workers together)."""
+    now = now or timezone.now()
+    recent = OutboundMessage.objects.filter(
+        Q(sent_at__gte=now - datetime.timedelta(minutes=1))
+        | Q(status=OutboundMessage.Status.SENDING)
+    ).count()
+    return max(0, settings.DATELINE_EMAIL_PER_MINUTE - recent)
+
+
+def deliver_due(*, max_messages: int = 100, worker_id: str = WORKER_ID) -> tuple[int, bool]:
+    """Send what is due, one claim at a time over one mailer connection. Returns how many
+    messages were handled and whether the mail server looked unreachable."""
+    allowed = min(max_messages, budget())
+    handled = 0
+    mailer = mailers.default
+    try:
+        while handled < allowed:
+            message = claim_next(worker_id=worker_id)
+            if message is None:
+                break
+            handled += 1
+            if send_one(message, mailer=mailer, worker_id=worker_id) is Outcome.SERVER_DOWN:
+                return handled, True
+    finally:
+        with contextlib.suppress(Exception):  # the server may already have gone away
+            mailer.close()
+    return handled, False
+
+
+def run_forever(stop: threading.Event, interval: float = 1.0) -> None:
+    """The worker's delivery thread: fan events out, then send, until ``stop`` is set."""
+    pause = interval
+    while not stop.is_set():
+        close_old_connections()
+        busy = server_down = False
+        try:
+            busy = fanout.process_pending() > 0
+            handled, server_down = deliver_due()
+            busy = busy or handled > 0
+        except Exception:
+            logger.exception("notification delivery failed; retrying in %s s", pause)
+        finally:
+            close_old_connections()
+        if server_down:
+            # Wait longer each time the mail server is unreachable, up to a minute.
+            pause = min(pause * 2, 60.0)
+            stop.wait(pause)
+        else:
+            pause = interval
+            if not busy:
+                stop.wait(interval)

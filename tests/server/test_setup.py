@@ -1,0 +1,261 @@
+"""Setting a site up: demo content, the ``dateline`` command, configuration that fails loudly,
+the health check, and ``dateline serve`` stopping cleanly."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from wagtail.images.models import Image
+
+from dateline.newsroom.models import ArticlePage, Author, SectionPage
+from tests.servers import PROJECT_DIR, free_port, server_env
+
+
+def run_setup_demo() -> str:
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    return out.getvalue()
+
+
+# setup-demo -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_setup_demo_creates_a_newsroom_with_stories_and_an_editor(client):
+    output = run_setup_demo()
+
+    stories = ArticlePage.objects.published()
+    assert stories.count() >= 6
+    sections_with_stories = {story.get_parent().pk for story in stories}
+    assert len(sections_with_stories) >= 2
+    assert SectionPage.objects.live().count() >= 2
+    assert Author.objects.filter(bylines__isnull=False).distinct().count() >= 3
+    assert all(story.dateline_place and story.dateline_source for story in stories)
+    assert all(story.lead_image_id for story in stories)
+    assert Image.objects.count() >= stories.count()
+    assert sum(
+        1 for story in stories for block in story.body if block.block_type == "quote"
+    ) >= len(stories)
+    assert any(block.block_type == "image" for story in stories for block in story.body)
+    assert stories.filter(language="ar").exists()
+    assert stories.filter(corrections__isnull=False).exists()
+
+    assert output.count("password:") == 1
+    assert get_user_model().objects.filter(username="editor", is_superuser=True).exists()
+    assert client.get("/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_setup_demo_run_again_creates_nothing_and_prints_no_password():
+    run_setup_demo()
+    counts = (
+        ArticlePage.objects.count(),
+        SectionPage.objects.count(),
+        Author.objects.count(),
+        Image.objects.count(),
+    )
+
+    output = run_setup_demo()
+
+    assert (
+        ArticlePage.objects.count(),
+        SectionPage.objects.count(),
+        Author.objects.count(),
+        Image.objects.count(),
+    ) == counts
+    assert "password:" not in output
+    assert "already present" in output
+    assert get_user_model().objects.count() == 1
+
+
+# The dateline command -------------------------------------------------------------------------
+
+
+def dateline(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dateline", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A fresh deployment's environment: nothing from this test run but what is given."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATELINE_", "DATABASE_", "SECRET_KEY", "REDIS_"))
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    env.update(DATELINE_DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+def test_the_dateline_command_takes_dashes_for_underscores(tmp_path):
+    finished = dateline("setup-demo", "--help", env=clean_env(tmp_path))
+
+    assert finished.returncode == 0, finished.stderr
+    assert "Create the page tree, demo stories and an editor account" in finished.stdout
+
+
+def test_dateline_check_passes_on_a_fresh_configuration(tmp_path):
+    finished = dateline("check", env=clean_env(tmp_path))
+
+    assert finished.returncode == 0, finished.stderr
+    assert "no issues" in finished.stdout
+
+
+BAD_SETTINGS = {
+    "DATELINE_HTTPS": "maybe",
+    "DATELINE_TIME_ZONE": "Mars/Base",
+    "DATABASE_URL": "mysql://x",
+    "SECRET_KEY": "short",
+    "DATELINE_BASE_URL": "news.example.org",
+    "DATELINE_SCHEDULER_INTERVAL": "soon",
+    "DATELINE_LANGUAGE": "fr",
+}
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS.items())
+def test_settings_refuse_a_bad_value_naming_the_variable(tmp_path, name, value):
+    finished = subprocess.run(
+        [sys.executable, "-c", "import dateline.settings"],
+        cwd=PROJECT_DIR,
+        env=clean_env(tmp_path, **{name: value}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode != 0
+    assert "EnvError" in finished.stderr
+    assert name in finished.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DATELINE_HTTPS", "maybe"), ("DATELINE_TIME_ZONE", "Mars/Base")]
+)
+def test_the_dateline_command_reports_a_configuration_error_without_a_traceback(
+    tmp_path, name, value
+):
+    finished = dateline("check", env=clean_env(tmp_path, **{name: value}))
+
+    assert finished.returncode == 2
+    assert finished.stderr.startswith("dateline: configuration error: ")
+    assert name in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+
+# Health check ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_json(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_the_health_check_only_answers_reads(client):
+    assert client.post("/healthz").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+# dateline serve -------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc (Linux)."""
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for children_file in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = {int(c) for c in children_file.read_text().split()}
+            except OSError:
+                continue
+            pending.extend(children - found)
+            found |= children
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited and only waits for its parent
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_the_web_server_and_the_worker_and_leaves_no_process_behind(home):
+    # Only /healthz is asked for, so static files need not be collected first.
+    env = server_env(DATELINE_SCHEDULER_INTERVAL="1")
+    port = free_port()
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dateline",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        children: set[int] = set()
+        # gunicorn's master, its two workers and the background worker.
+        while time.monotonic() < deadline and len(children) < 4:
+            children = descendants(serve.pid)
+            time.sleep(0.2)
+        while time.monotonic() < deadline:
+            try:
+                if (
+                    requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+                    == HTTPStatus.OK
+                ):
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        children = descendants(serve.pid)
+        assert len(children) >= 4, children
+
+        serve.send_signal(signal.SIGTERM)
+        _, stderr = serve.communicate(timeout=40)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+    assert serve.returncode == 0, stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(is_running(pid) for pid in children):
+        time.sleep(0.1)
+    assert [pid for pid in children if is_running(pid)] == []
+    assert "Traceback" not in stderr
