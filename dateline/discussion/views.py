@@ -54,6 +54,7 @@ from dateline.discussion.templatetags.discussion_tags import (
 )
 from dateline.identity.selectors import current_commenter
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
+from dateline.notifications.actions import subscribe_from_comment
 
 # Carries the edit token of a comment posted without the script to the page the reader lands
 # on; the script moves it to localStorage and deletes the cookie. Not HttpOnly for that reason;
@@ -304,6 +305,13 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
 
     comment = posted.comment
     held = posted.is_held
+    # The form's two boxes; the comment is accepted whatever happens to the subscription.
+    subscribe_from_comment(
+        comment=comment,
+        notify_replies=False,
+        notify_all_comments=bool(request.POST.get("notify_comments")),
+        notify_posts=bool(request.POST.get("notify_posts")),
+    )
     edit_until = timezone.now() + datetime.timedelta(minutes=policy.edit_window_minutes)
     if as_json:
         approved_count = (

@@ -298,3 +298,27 @@ def test_the_ip_address_comes_from_remote_addr(client, article, publish_at_once)
     )
 
     assert Comment.objects.get().ip_address == "203.0.113.9"
+
+
+def test_the_notify_boxes_ask_the_commenter_to_confirm_subscriptions(
+    client, article, publish_at_once
+):
+    from dateline.notifications.models import Subscription
+
+    page = client.get(article.url).content.decode()
+    client.post(post_url(article), form_data(notify_comments="1", notify_posts="1"))
+
+    assert "Notify me of new comments via email." in page
+    assert "Notify me of new posts via email." in page
+    assert f'href="/notifications/follow/{article.pk}/"' in page
+    waiting = Subscription.objects.filter(subscriber__email="amal@example.org")
+    assert waiting.count() == 2
+    assert not waiting.filter(confirmed_at__isnull=False).exists()  # double opt-in first
+
+
+def test_a_comment_without_the_notify_boxes_subscribes_nobody(client, article, publish_at_once):
+    from dateline.notifications.models import Subscription
+
+    client.post(post_url(article), form_data())
+
+    assert not Subscription.objects.exists()

@@ -601,12 +601,44 @@ def test_an_article_costs_the_same_queries_with_5_and_500_comments(client, secti
     )
 
 
-def _deep_cursor(article) -> str:
+@pytest.mark.django_db
+def test_a_deep_page_of_a_thread_seeks_to_its_cursor_in_the_index(section):
+    """Top-level comments come from the (thread, created_at, id) index starting at the cursor,
+    so page 200 costs what page 1 costs (bench/explain_threads.py shows the full plans)."""
+    from dateline.discussion import threads
+    from dateline.discussion.models import DiscussionSettings
+
+    article = make_article(section, title="A long conversation")
+    _bulk_comments(article, 60)
+    thread = discussion_actions.thread_for_article(article=article)
+    policy = DiscussionSettings(page_size=10)
+    cursor_40 = _deep_cursor(article, 40)
+    with CaptureQueriesContext(connection) as captured:
+        threads.thread_page(thread=thread, policy=policy, cursor=cursor_40)
+    roots_sql = captured.captured_queries[0]["sql"]
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A test-sized table would be read whole; ask whether the index *can* seek.
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + roots_sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+            assert "comment_thread_roots" in plan
+            assert "Index Cond" in plan
+            assert "created_at >=" in plan.split("Index Cond", 1)[1].split("\n", 1)[0]
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + roots_sql)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "comment_thread_roots (thread_id=? AND created_at>?)" in plan
+
+
+def _deep_cursor(article, position: int = 400) -> str:
     from dateline.discussion.threads import Cursor
 
     root = Comment.objects.filter(thread__article=article, root__isnull=True).order_by(
         "created_at", "id"
-    )[400]
+    )[position]
     return Cursor.after(root).encode()
 
 
@@ -734,3 +766,76 @@ def test_no_purge_is_queued_without_a_frontend_cache(section, settings):
     settings.WAGTAILFRONTENDCACHE = None
     make_article(section, title="Nothing to purge")
     assert not DBTaskResult.objects.filter(task_path__contains="frontend_cache").exists()
+
+
+# Frontend cache configuration -------------------------------------------------------------------
+
+
+def test_the_frontend_cache_is_off_unless_configured(monkeypatch):
+    from dateline.server.cdn import frontend_cache_from_env
+
+    monkeypatch.delenv("DATELINE_FRONTEND_CACHE", raising=False)
+    assert frontend_cache_from_env() is None
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {
+                "DATELINE_FRONTEND_CACHE": "cloudflare",
+                "DATELINE_CLOUDFLARE_ZONE_ID": "zone",
+                "DATELINE_CLOUDFLARE_TOKEN": "token",
+            },
+            {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+                "ZONEID": "zone",
+                "BEARER_TOKEN": "token",
+            },
+        ),
+        (
+            {
+                "DATELINE_FRONTEND_CACHE": "varnish",
+                "DATELINE_FRONTEND_CACHE_URL": "http://127.0.0.1:6081",
+                "DATELINE_FRONTEND_CACHE_HOSTNAMES": "news.example.org",
+            },
+            {
+                "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+                "LOCATION": "http://127.0.0.1:6081",
+                "HOSTNAMES": ["news.example.org"],
+            },
+        ),
+    ],
+)
+def test_the_frontend_cache_is_configured_from_the_environment(monkeypatch, env, expected):
+    from dateline.server.cdn import frontend_cache_from_env
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert frontend_cache_from_env() == {"default": expected}
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DATELINE_FRONTEND_CACHE": "akamai"}, "DATELINE_FRONTEND_CACHE"),
+        ({"DATELINE_FRONTEND_CACHE": "cloudflare"}, "DATELINE_CLOUDFLARE_ZONE_ID"),
+        (
+            {"DATELINE_FRONTEND_CACHE": "cloudflare", "DATELINE_CLOUDFLARE_ZONE_ID": "zone"},
+            "DATELINE_CLOUDFLARE_TOKEN",
+        ),
+        ({"DATELINE_FRONTEND_CACHE": "http-purge"}, "DATELINE_FRONTEND_CACHE_URL"),
+        (
+            {"DATELINE_FRONTEND_CACHE": "http-purge", "DATELINE_FRONTEND_CACHE_URL": "varnish"},
+            "DATELINE_FRONTEND_CACHE_URL",
+        ),
+    ],
+)
+def test_a_bad_frontend_cache_setting_stops_start_up_naming_the_variable(monkeypatch, env, named):
+    from dateline.env import EnvError
+    from dateline.server.cdn import frontend_cache_from_env
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(EnvError, match=named):
+        frontend_cache_from_env()
