@@ -151,7 +151,13 @@ def discussion_context(
         page = threads.thread_page(thread=thread, policy=policy)
 
     if form is None:
-        form = CommentForm(initial={"parent": None})
+        # A reader without JavaScript who went to sign in mid-comment gets their draft back
+        # (only a request with a session has one, and the page cache never serves those).
+        from dateline.identity.session import pop_draft
+
+        draft = pop_draft(request, path=request.path)
+        draft.pop("parent", None)
+        form = CommentForm(initial={"parent": None, **draft})
     replying_to = None
     if is_open:
         raw_parent = form.parent_id if form.is_bound else request.GET.get(REPLY_PARAM)
