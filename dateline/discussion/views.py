@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.http import (
     Http404,
@@ -393,9 +394,10 @@ def _after_self_service(request: HttpRequest, comment: Comment) -> HttpResponse:
     return _no_store(HttpResponseRedirect(f"{url}{anchor}", status=HTTPStatus.SEE_OTHER))
 
 
-@csrf_exempt  # checked below, so the script gets a JSON answer it can act on
-@require_POST
-def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+def _self_service_checks(
+    request: HttpRequest, comment_id: int, form: forms.Form, refusal: str
+) -> HttpResponse | tuple[Comment, forms.Form]:
+    """What edit and delete check before acting: CSRF, the comment, the submitted token."""
     as_json = wants_json(request)
     if not csrf_passes(request):
         return _self_service_refused(
@@ -406,14 +408,26 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
             csrf=True,
         )
     comment = _own_comment(request, comment_id)
-    form = EditForm(request.POST)
     if comment is None or not form.is_valid():
         return _self_service_refused(
             request,
-            errors={"__all__": _("This comment can no longer be edited.")},
+            errors={"__all__": refusal},
             status=HTTPStatus.NOT_FOUND if comment is None else HTTPStatus.BAD_REQUEST,
             as_json=as_json,
         )
+    return comment, form
+
+
+@csrf_exempt  # checked below, so the script gets a JSON answer it can act on
+@require_POST
+def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    as_json = wants_json(request)
+    checked = _self_service_checks(
+        request, comment_id, EditForm(request.POST), _("This comment can no longer be edited.")
+    )
+    if isinstance(checked, HttpResponse):
+        return checked
+    comment, form = checked
     policy = DiscussionSettings.for_request(request)
     try:
         updated = actions.edit_comment(
@@ -444,23 +458,12 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_POST
 def delete_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     as_json = wants_json(request)
-    if not csrf_passes(request):
-        return _self_service_refused(
-            request,
-            errors={"__all__": _("Your session has expired. Please try again.")},
-            status=HTTPStatus.FORBIDDEN,
-            as_json=as_json,
-            csrf=True,
-        )
-    comment = _own_comment(request, comment_id)
-    form = DeleteForm(request.POST)
-    if comment is None or not form.is_valid():
-        return _self_service_refused(
-            request,
-            errors={"__all__": _("This comment can no longer be deleted.")},
-            status=HTTPStatus.NOT_FOUND if comment is None else HTTPStatus.BAD_REQUEST,
-            as_json=as_json,
-        )
+    checked = _self_service_checks(
+        request, comment_id, DeleteForm(request.POST), _("This comment can no longer be deleted.")
+    )
+    if isinstance(checked, HttpResponse):
+        return checked
+    comment, form = checked
     policy = DiscussionSettings.for_request(request)
     try:
         deleted = actions.delete_own_comment(
