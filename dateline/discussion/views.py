@@ -309,7 +309,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     # The form's two boxes; the comment is accepted whatever happens to the subscription.
     subscribe_from_comment(
         comment=comment,
-        notify_replies=False,
+        notify_replies=request.POST.get("notify_scope") == "replies",
         notify_all_comments=bool(request.POST.get("notify_comments")),
         notify_posts=bool(request.POST.get("notify_posts")),
     )

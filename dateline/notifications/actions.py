@@ -275,8 +275,13 @@ def _with_scope(ids: Sequence[int]) -> list[Subscription]:
 def subscribe_from_comment(
     *, comment: Comment, notify_replies: bool, notify_all_comments: bool, notify_posts: bool
 ) -> SubscribeResult | None:
-    """What the comment form calls after ``post_comment``, with its checkboxes: follow this
-    story's comments (all of them, or only replies to this commenter) and/or new stories.
+    """What the comment form calls after ``post_comment``, with its boxes: follow this
+    story's comments and/or new stories.
+
+    ``notify_all_comments`` is the "Notify me of new comments" box and ``notify_replies`` the
+    choice under it: ticked with that choice, the box asks only for replies to this
+    commenter's own comments. The choice on its own asks for nothing — a radio button left on
+    "only replies" is not consent to email; the box is.
 
     Uses the commenter's own address; a verified commenter is subscribed at once, anyone else
     gets one confirmation email. Never raises for a rate limit or a bad address — the comment
@@ -286,9 +291,8 @@ def subscribe_from_comment(
         return None
     requests: list[SubscriptionRequest] = []
     if notify_all_comments:
-        requests.append(SubscriptionRequest(kind=Subscription.Kind.COMMENTS, thread=comment.thread))
-    elif notify_replies:
-        requests.append(SubscriptionRequest(kind=Subscription.Kind.REPLIES, thread=comment.thread))
+        kind = Subscription.Kind.REPLIES if notify_replies else Subscription.Kind.COMMENTS
+        requests.append(SubscriptionRequest(kind=kind, thread=comment.thread))
     if notify_posts:
         requests.append(SubscriptionRequest(kind=Subscription.Kind.POSTS))
     if not requests or not comment.commenter.email:

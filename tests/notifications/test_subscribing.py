@@ -301,7 +301,7 @@ def test_the_comment_form_subscribes_a_guest_pending_and_a_verified_commenter_at
         comment=guest_comment, notify_replies=False, notify_all_comments=True, notify_posts=True
     )
     member = actions.subscribe_from_comment(
-        comment=verified_comment, notify_replies=True, notify_all_comments=False, notify_posts=False
+        comment=verified_comment, notify_replies=True, notify_all_comments=True, notify_posts=False
     )
 
     assert guest is not None
@@ -355,6 +355,29 @@ def test_the_comment_form_checkboxes_are_labelled_and_keep_their_state():
     )
     assert '<input id="comment-notify-posts" type="checkbox" name="notify_posts" value="1">' in html
     assert '<label for="comment-notify-posts">Notify me of new posts via email.</label>' in html
+    assert 'name="notify_scope" value="all" checked>' in html
+
+
+def test_the_replies_choice_is_kept_when_the_form_is_shown_again():
+    html = render_to_string(
+        "notifications/includes/comment_form_checkboxes.html",
+        {"notify_comments": "1", "notify_scope": "replies"},
+    )
+
+    assert 'name="notify_scope" value="replies" checked>' in html
+    assert 'name="notify_scope" value="all">' in html
+
+
+def test_only_replies_on_its_own_is_not_consent_to_email(article):
+    comment = post_guest_comment(article, email="guest@example.org")
+
+    assert (
+        actions.subscribe_from_comment(
+            comment=comment, notify_replies=True, notify_all_comments=False, notify_posts=False
+        )
+        is None
+    )
+    assert not Subscription.objects.exists()
 
 
 def test_unconfirmed_subscriptions_are_forgotten_after_the_link_expires(client, article):
