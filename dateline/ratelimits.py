@@ -1,6 +1,9 @@
 """Fixed-window rate limits on Django's cache: per process with the local-memory cache, shared
 by every process (and machine) when REDIS_URL is set. ``cache.add`` and ``cache.incr`` are
-atomic on both backends, so concurrent requests cannot both slip under a limit."""
+atomic on both backends, so concurrent requests cannot both slip under a limit.
+
+A limit that must hold across processes even without Redis (the comment flood limit) asks
+``cache_is_shared()`` and, when it is not, checks the database as well."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,13 @@ class RateLimited(Exception):
         super().__init__(message or f"rate limited; retry after {retry_after} s")
         self.retry_after = max(1, retry_after)
         self.message = message
+
+
+def cache_is_shared() -> bool:
+    """Whether every app process counts in the same place. The local-memory cache counts in
+    each process apart, so behind gunicorn's N workers a limit of one is really N; the dummy
+    cache does not count at all."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 def _cache_key(scope: str, key: str) -> str:

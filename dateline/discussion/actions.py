@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -15,7 +16,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -387,6 +388,60 @@ def _check_body(body: str, policy: DiscussionSettings) -> text.RenderedComment:
     return rendered
 
 
+def _flood_message() -> str:
+    return _("You are posting comments too quickly. Please wait a moment and try again.")
+
+
+def _serialise_flood_checks(*, keys: list[str]) -> None:
+    """Make concurrent posts from one address or identity take turns between the flood check
+    and the insert. SQLite needs nothing: its IMMEDIATE transactions already hold the write
+    lock. PostgreSQL's READ COMMITTED would let two posts both see no recent comment, so
+    each key takes a transaction-scoped advisory lock (in sorted order: no deadlock)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            digest = hashlib.sha256(f"comment-flood:{key}".encode()).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)",
+                [int.from_bytes(digest[:8], "big", signed=True)],
+            )
+
+
+def _check_flood_in_database(
+    *,
+    ip_address: str,
+    commenter: Commenter | None,
+    window: int,
+    now: datetime.datetime,
+) -> None:
+    """Raise ``RateLimited`` when a comment from this IP address or this commenter was
+    posted less than ``window`` seconds before ``now``, whichever process took it."""
+    sender = Q()
+    if ip_address:
+        sender |= Q(ip_address=ip_address)
+    if commenter is not None and commenter.pk:
+        sender |= Q(commenter=commenter)
+    if not sender:
+        return
+    latest = (
+        # Every status, spelled out, so the (status, created_at) index finds the few
+        # comments of the last seconds instead of reading the whole table.
+        Comment.objects.filter(
+            sender,
+            status__in=Comment.Status.values,
+            created_at__gt=now - datetime.timedelta(seconds=window),
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if latest is None:
+        return
+    wait = math.ceil((latest + datetime.timedelta(seconds=window) - now).total_seconds())
+    raise ratelimits.RateLimited(min(max(wait, 1), window), _flood_message())
+
+
 def post_comment(
     *,
     thread: Thread,
@@ -428,24 +483,28 @@ def post_comment(
     if is_banned(email=email, ip_address=meta.ip_address, commenter=existing):
         raise CommenterBanned({"__all__": _("You cannot comment on this site.")})
 
+    flood_keys = [
+        f"ip:{meta.ip_address}" if meta.ip_address else "",
+        f"{existing.provider}:{existing.subject}"
+        if existing
+        else f"guest:{_normalise_email(email)}",
+    ]
+    # Without a shared cache each process counts on its own, so the database (which every
+    # process shares) decides too: first here, cheaply, so a flood never reaches the spam
+    # checkers, then again in the posting transaction, where no other post can slip between.
+    flood_in_database = bool(policy.flood_seconds) and not ratelimits.cache_is_shared()
     if policy.flood_seconds:
-        identity = (
-            f"{existing.provider}:{existing.subject}"
-            if existing
-            else f"guest:{_normalise_email(email)}"
+        ratelimits.check_all(
+            scope="comment-flood",
+            keys=[key for key in flood_keys if key],
+            limit=1,
+            window=policy.flood_seconds,
+            message=_flood_message(),
         )
-        try:
-            ratelimits.check_all(
-                scope="comment-flood",
-                keys=[f"ip:{meta.ip_address}", identity],
-                limit=1,
-                window=policy.flood_seconds,
-                message=_(
-                    "You are posting comments too quickly. Please wait a moment and try again."
-                ),
-            )
-        except ratelimits.RateLimited:
-            raise
+    if flood_in_database:
+        _check_flood_in_database(
+            ip_address=meta.ip_address, commenter=existing, window=policy.flood_seconds, now=now
+        )
 
     digest = content_hash(rendered.source)
     author_name = guest.name if guest is not None else commenter.display_name  # type: ignore[union-attr]
@@ -467,6 +526,16 @@ def post_comment(
     verdict = spam.check(candidate)
 
     with transaction.atomic():
+        if flood_in_database:
+            _serialise_flood_checks(keys=[key for key in flood_keys if key])
+            _check_flood_in_database(
+                ip_address=meta.ip_address,
+                # A guest's first comment has no commenter yet; a concurrent first comment
+                # under the same email has one by now, so look again inside the transaction.
+                commenter=commenter if commenter is not None else find_guest(email=email),
+                window=policy.flood_seconds,
+                now=now,
+            )
         who = commenter if commenter is not None else _guest_commenter(guest)  # type: ignore[arg-type]
         duplicate = (
             Comment.objects.filter(thread=thread, commenter=who, content_hash=digest)
