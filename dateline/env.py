@@ -1,4 +1,5 @@
-"""Typed readers for environment variables, used only by ``dateline.settings``.
+"""Typed readers for environment variables, used by ``dateline.settings`` (and by ``dateline
+serve`` for the web server's own variables).
 
 Each helper fails loudly with the variable's name and what was expected, so a typo in a
 deployment stops the process at start-up instead of surfacing as odd behaviour later.

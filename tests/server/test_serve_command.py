@@ -1,14 +1,23 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 import requests
 
+from dateline import env
+from dateline.server.management.commands import serve
 from tests.factories import make_article
-from tests.servers import running_server
+from tests.servers import PROJECT_DIR, running_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+SERVE_VARIABLES = ("DATELINE_BIND", "DATELINE_WEB_WORKERS", "DATELINE_WEB_THREADS")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_serve_command_answers_a_reader_over_http(section):
     article = make_article(section, title="Night market returns to the old souq")
 
@@ -17,3 +26,118 @@ def test_the_serve_command_answers_a_reader_over_http(section):
 
     assert response.status_code == HTTPStatus.OK
     assert "Night market returns to the old souq" in response.text
+
+
+def serve_options(monkeypatch: pytest.MonkeyPatch, *args: str, **variables: str) -> dict[str, Any]:
+    """What ``dateline serve`` would run with, given these environment variables."""
+    for name in (*SERVE_VARIABLES, "DATELINE_ACCESS_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    parser = serve.Command().create_parser("dateline", "serve")
+    return vars(parser.parse_args(list(args)))
+
+
+def test_without_variables_serve_uses_its_defaults(monkeypatch):
+    options = serve_options(monkeypatch)
+
+    assert options["bind"] == "127.0.0.1:8000"
+    assert options["workers"] == serve.default_workers()
+    assert options["threads"] == 4
+    assert options["access_log"] is False
+
+
+def test_empty_variables_mean_the_defaults(monkeypatch):
+    options = serve_options(
+        monkeypatch,
+        DATELINE_BIND="",
+        DATELINE_WEB_WORKERS="",
+        DATELINE_WEB_THREADS=" ",
+        DATELINE_ACCESS_LOG="",
+    )
+
+    assert options["bind"] == "127.0.0.1:8000"
+    assert options["workers"] == serve.default_workers()
+    assert options["threads"] == 4
+    assert options["access_log"] is False
+
+
+def test_the_variables_set_processes_threads_and_the_access_log(monkeypatch):
+    options = serve_options(
+        monkeypatch,
+        DATELINE_BIND="0.0.0.0:9000",
+        DATELINE_WEB_WORKERS="3",
+        DATELINE_WEB_THREADS="8",
+        DATELINE_ACCESS_LOG="yes",
+    )
+
+    assert (options["bind"], options["workers"], options["threads"]) == ("0.0.0.0:9000", 3, 8)
+    assert options["access_log"] is True
+
+
+def test_command_line_options_win_over_the_variables(monkeypatch):
+    options = serve_options(
+        monkeypatch,
+        "--workers",
+        "2",
+        "--no-access-log",
+        DATELINE_WEB_WORKERS="5",
+        DATELINE_ACCESS_LOG="true",
+    )
+
+    assert options["workers"] == 2
+    assert options["access_log"] is False
+
+
+def test_access_log_false_keeps_the_access_log_off(monkeypatch):
+    # It used to be a truthiness test, so the string "false" turned the log on.
+    options = serve_options(monkeypatch, DATELINE_ACCESS_LOG="false")
+    command = serve.gunicorn_command(
+        bind="127.0.0.1:8000", workers=1, threads=1, access_log=options["access_log"]
+    )
+
+    assert "--access-logfile" not in command
+    assert "--access-logfile" in serve.gunicorn_command(
+        bind="127.0.0.1:8000", workers=1, threads=1, access_log=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("DATELINE_WEB_WORKERS", "many", "is not a whole number"),
+        ("DATELINE_WEB_WORKERS", "0", "below the minimum of 1"),
+        ("DATELINE_WEB_THREADS", "-2", "below the minimum of 1"),
+        ("DATELINE_WEB_THREADS", "4.5", "is not a whole number"),
+        ("DATELINE_ACCESS_LOG", "maybe", "is not a boolean"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(monkeypatch, name, value, complaint):
+    with pytest.raises(env.EnvError) as refused:
+        serve_options(monkeypatch, **{name: value})
+
+    assert name in str(refused.value)
+    assert complaint in str(refused.value)
+
+
+def test_dateline_serve_stops_on_a_bad_value_with_a_clear_message_and_no_traceback(tmp_path):
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATELINE_", "DATABASE_", "REDIS_", "PYTEST_"))
+    }
+    environment.update(DATELINE_DATA_DIR=str(tmp_path / "data"), DATELINE_WEB_WORKERS="lots")
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "dateline", "serve", "--no-worker"],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr == (
+        "dateline: configuration error: DATELINE_WEB_WORKERS='lots' is not a whole number.\n"
+    )

@@ -4,6 +4,7 @@ requests finish first)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -13,24 +14,67 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dateline import env
+
 
 def default_workers() -> int:
     # gunicorn's rule of thumb; threads inside each process cover waits on the database.
     return min(2 * (os.cpu_count() or 1) + 1, 9)
 
 
+def gunicorn_command(*, bind: str, workers: int, threads: int, access_log: bool) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "dateline.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--graceful-timeout",
+        "30",
+        "--timeout",
+        "60",
+        "--keep-alive",
+        "5",
+    ]
+    if access_log:
+        # Only when asked: even into /dev/null, gunicorn formats a log line per request,
+        # a fifth of the cost of serving a cached page.
+        command += ["--access-logfile", "-"]
+    return command
+
+
 class Command(BaseCommand):
     help = "Run the production web server and the background worker."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--bind", default=os.environ.get("DATELINE_BIND", "127.0.0.1:8000"))
+        # The environment gives the defaults, read with the same helpers as the settings: an
+        # empty value means the default, a bad one stops here with the variable's name
+        # (``dateline serve`` prints it as a configuration error, without a traceback).
+        parser.add_argument("--bind", default=env.get_str("DATELINE_BIND") or "127.0.0.1:8000")
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("DATELINE_WEB_WORKERS", 0)) or default_workers(),
+            default=env.get_int("DATELINE_WEB_WORKERS", default_workers(), minimum=1),
+            help="Web server processes (DATELINE_WEB_WORKERS; default 2 × cores + 1, at most 9).",
         )
         parser.add_argument(
-            "--threads", type=int, default=int(os.environ.get("DATELINE_WEB_THREADS", 4))
+            "--threads",
+            type=int,
+            default=env.get_int("DATELINE_WEB_THREADS", 4, minimum=1),
+            help="Threads in each process (DATELINE_WEB_THREADS; default 4).",
+        )
+        parser.add_argument(
+            "--access-log",
+            action=argparse.BooleanOptionalAction,
+            default=env.get_bool("DATELINE_ACCESS_LOG", False),
+            help="Log every request on standard output (DATELINE_ACCESS_LOG; default off).",
         )
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background worker."
@@ -39,30 +83,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1.")
-        web_cmd = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "dateline.wsgi:application",
-            "--bind",
-            options["bind"],
-            "--workers",
-            str(options["workers"]),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(options["threads"]),
-            "--graceful-timeout",
-            "30",
-            "--timeout",
-            "60",
-            "--keep-alive",
-            "5",
-        ]
-        if os.environ.get("DATELINE_ACCESS_LOG"):
-            # Only when asked: even into /dev/null, gunicorn formats a log line per request,
-            # a fifth of the cost of serving a cached page.
-            web_cmd += ["--access-logfile", "-"]
+        web_cmd = gunicorn_command(
+            bind=options["bind"],
+            workers=options["workers"],
+            threads=options["threads"],
+            access_log=options["access_log"],
+        )
         children: dict[str, subprocess.Popen[bytes]] = {"web server": subprocess.Popen(web_cmd)}
         if not options["no_worker"]:
             children["worker"] = subprocess.Popen([sys.executable, "-m", "dateline", "worker"])
