@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dateline import ratelimits
@@ -24,6 +25,8 @@ from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import session
 from dateline.identity.models import IdentitySettings, UsedEmailLink
 from dateline.identity.profiles import ProviderProfile, clean_display_name
+from dateline.notifications import emails
+from dateline.notifications.models import OutboundMessage
 
 EMAIL_LINK_SALT = "dateline.identity.email-link"
 EMAIL_PROVIDER = "email"
@@ -116,6 +119,10 @@ def sign_out_commenter(request: HttpRequest) -> None:
 # Verified guests --------------------------------------------------------------------------
 
 
+def new_link_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
 @dataclass(frozen=True)
 class EmailLink:
     link_id: str
@@ -125,9 +132,11 @@ class EmailLink:
     next_path: str
 
 
-def email_link_token(*, email: str, name: str, website: str, next_path: str) -> str:
+def email_link_token(
+    *, email: str, name: str, website: str, next_path: str, link_id: str | None = None
+) -> str:
     payload = {
-        "i": secrets.token_urlsafe(18),
+        "i": link_id or new_link_id(),
         "e": email,
         "n": name,
         "w": website,
@@ -166,14 +175,19 @@ def send_email_link(
     name: str,
     website: str,
     next_path: str,
-    confirm_url_for: Any,
+    confirm_url_for: Callable[[str], str],
     site_name: str,
     ip_address: str,
     valid_hours: int,
-) -> None:
-    """Mail a one-time link that confirms ``email``. ``confirm_url_for(token)`` makes the
-    absolute link. Raises ``discussion.actions.CommentError`` for bad details and
-    ``ratelimits.RateLimited`` when the address or the IP has asked too often."""
+) -> OutboundMessage:
+    """Queue a one-time link that confirms ``email``; the worker sends it. ``confirm_url_for
+    (token)`` makes the absolute link. Raises ``discussion.actions.CommentError`` for bad
+    details and ``ratelimits.RateLimited`` when the address or the IP has asked too often.
+
+    The link goes through the notifications outbox rather than straight to the mail server:
+    the reader's request never waits on SMTP, a mail server that is down cannot turn it into
+    an error page, and the message is retried until it leaves (or is listed in the admin as
+    failed) instead of being lost with the request."""
     details = discussion_actions.clean_guest(
         discussion_actions.GuestDetails(name=name, email=email, website=website)
     )
@@ -192,22 +206,32 @@ def send_email_link(
             window=3600,
             message=_("Too many confirmation emails were requested. Please try again later."),
         )
+    link_id = new_link_id()
     token = email_link_token(
-        email=details.email, name=details.name, website=details.website, next_path=next_path
+        email=details.email,
+        name=details.name,
+        website=details.website,
+        next_path=next_path,
+        link_id=link_id,
     )
-    link = confirm_url_for(token)
-    subject = _("Confirm your email address to comment on %(site)s") % {"site": site_name}
-    body = _(
-        "Hello %(name)s,\n\n"
-        "Open this link to confirm your email address and comment on %(site)s:\n\n"
-        "%(link)s\n\n"
-        "The link works once and expires in %(hours)s hours. Nobody gets a password or an "
-        "account: the link only confirms that this address is yours.\n\n"
-        "If you did not ask for this, ignore this message.\n"
-    ) % {"name": details.name, "site": site_name, "link": link, "hours": valid_hours}
-    # The notifications outbox does not exist yet; this is a one-off transactional message
-    # sent through the configured mailer (EMAIL_BACKEND).
-    send_mail(subject, body, None, [details.email])
+    brand = emails.Brand(site_name=site_name, base_url=settings.BASE_URL)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Confirm your email address to comment on %(site)s") % {"site": site_name}
+    message = emails.build_transactional(
+        brand=brand,
+        recipient=details.email,
+        # One link, one message: the link's own id keeps a retried request from queueing a
+        # second copy of the same link.
+        event_key=f"email-link:{link_id}",
+        category=OutboundMessage.Category.EMAIL_LINK,
+        template="identity/email/email_link",
+        subject=subject,
+        context={"name": details.name, "link": confirm_url_for(token), "hours": valid_hours},
+        # Someone is waiting at the comment form for this one.
+        priority=1,
+    )
+    message.save()
+    return message
 
 
 def use_email_link(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import math
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +25,7 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -359,7 +362,7 @@ def email_request(request: HttpRequest) -> HttpResponse:
                     "sent": False,
                     "errors": {"__all__": [_("Your session has expired. Please try again.")]},
                 },
-                status=403,
+                status=HTTPStatus.FORBIDDEN,
             )
         # Asked again with a fresh token, showing what was typed; nothing sent yet.
         form = EmailLinkForm(
@@ -367,7 +370,13 @@ def email_request(request: HttpRequest) -> HttpResponse:
         )
     elif request.method == "POST":
         form = EmailLinkForm(request.POST)
-        if form.is_valid() and _send_email_link(request, form=form, next_path=next_path):
+        try:
+            sent = form.is_valid() and _send_email_link(request, form=form, next_path=next_path)
+        except ratelimits.RateLimited as limited:
+            return _email_link_rate_limited(
+                request, form=form, next_path=next_path, limited=limited, as_json=as_json
+            )
+        if sent:
             message = _(
                 "We have sent a link to %(email)s. Open it to confirm your address; your "
                 "comments will then appear under your name as a verified reader."
@@ -380,7 +389,18 @@ def email_request(request: HttpRequest) -> HttpResponse:
             return session.set_hint(HttpResponseRedirect(returns.article_anchor(next_path)))
         if as_json:
             errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-            return JsonResponse({"sent": False, "errors": errors}, status=400)
+            return JsonResponse({"sent": False, "errors": errors}, status=HTTPStatus.BAD_REQUEST)
+    return _email_request_page(
+        request,
+        form=form,
+        next_path=next_path,
+        status=HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK,
+    )
+
+
+def _email_request_page(
+    request: HttpRequest, *, form: EmailLinkForm, next_path: str, status: int
+) -> HttpResponse:
     return render(
         request,
         "identity/email_request.html",
@@ -392,12 +412,46 @@ def email_request(request: HttpRequest) -> HttpResponse:
                 (k, v) for k, v in session.draft_items(request.POST) if k in ("body", "parent")
             ],
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 
+def _email_link_rate_limited(
+    request: HttpRequest,
+    *,
+    form: EmailLinkForm,
+    next_path: str,
+    limited: ratelimits.RateLimited,
+    as_json: bool,
+) -> HttpResponse:
+    """429 with Retry-After (as the subscription pages answer), and the same words for the
+    reader whether the script or the page asked: why, and how long to wait. What was typed
+    stays in the form."""
+    minutes = max(1, math.ceil(limited.retry_after / 60))
+    wait = ngettext(
+        "You can try again in %(minutes)d minute.",
+        "You can try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    text = f"{limited.message} {wait}" if limited.message else wait
+    response: HttpResponse
+    if as_json:
+        response = JsonResponse(
+            {"sent": False, "errors": {"__all__": [text]}, "retry_after": limited.retry_after},
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+        )
+    else:
+        form.add_error(None, text)
+        response = _email_request_page(
+            request, form=form, next_path=next_path, status=HTTPStatus.TOO_MANY_REQUESTS
+        )
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
 def _send_email_link(request: HttpRequest, *, form: EmailLinkForm, next_path: str) -> bool:
-    """Send the link; on refusal put the reason on the form and answer False."""
+    """Queue the link; on bad details put the reason on the form and answer False. A rate
+    limit is raised to the caller, which answers 429."""
     policy = IdentitySettings.for_request(request)
     try:
         actions.send_email_link(
@@ -417,9 +471,6 @@ def _send_email_link(request: HttpRequest, *, form: EmailLinkForm, next_path: st
     except CommentError as error:
         for field, message in error.errors.items():
             form.add_error(field if field in form.fields else None, message)
-        return False
-    except ratelimits.RateLimited as limited:
-        form.add_error(None, limited.message)
         return False
     return True
 

@@ -86,11 +86,18 @@ def comment_url(brand: Brand, comment: Comment) -> str:
 
 
 def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Plain-text and HTML bodies from ``notifications/email/<name>.txt|.html``."""
+    """Plain-text and HTML bodies from ``notifications/email/<name>.txt|.html``, or from
+    ``<name>.txt|.html`` when the name has a folder (another app's message)."""
+    path = name if "/" in name else f"notifications/email/{name}"
     with translation.override(settings.LANGUAGE_CODE):
-        text = render_to_string(f"notifications/email/{name}.txt", context)
-        body_html = render_to_string(f"notifications/email/{name}.html", context)
+        text = render_to_string(f"{path}.txt", context)
+        body_html = render_to_string(f"{path}.html", context)
     return text.strip() + "\n", body_html
+
+
+def _common_headers() -> dict[str, str]:
+    # Out-of-office robots must not answer what a machine sent (RFC 3834).
+    return {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
 
 def build(
@@ -137,9 +144,7 @@ def build(
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": f"<notifications.{mail_domain()}>",
-        # Out-of-office robots must not answer notifications (RFC 3834).
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
+        **_common_headers(),
         **(extra_headers or {}),
     }
     return OutboundMessage(
@@ -153,6 +158,40 @@ def build(
         text=text,
         html=body_html,
         headers=headers,
+        message_id=new_message_id(),
+    )
+
+
+def build_transactional(
+    *,
+    brand: Brand,
+    recipient: str,
+    event_key: str,
+    category: str,
+    template: str,
+    subject: str,
+    context: dict[str, Any],
+    priority: int = 1,
+) -> OutboundMessage:
+    """A one-off message someone asked for (a sign-in link), not a subscription: no manage
+    or unsubscribe link, since there is nothing to stop, and no subscriber row, since asking
+    for a link must not put an address on any list."""
+    full_context = {
+        **context,
+        "site_name": brand.site_name,
+        "base_url": brand.base_url,
+        "recipient": recipient,
+    }
+    text, body_html = render(template, full_context)
+    return OutboundMessage(
+        event_key=event_key,
+        recipient=recipient,
+        category=category,
+        priority=priority,
+        subject=one_line(subject),
+        text=text,
+        html=body_html,
+        headers=_common_headers(),
         message_id=new_message_id(),
     )
 

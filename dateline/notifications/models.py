@@ -218,6 +218,9 @@ class OutboundMessage(models.Model):
         POST = "post", _("New story")
         DIGEST = "digest", _("Digest")
         MODERATION = "moderation", _("Moderation notice")
+        # A guest's one-time link that confirms their address (dateline.identity): not a
+        # subscription, so no unsubscribe link, but the same outbox so nothing is lost.
+        EMAIL_LINK = "email_link", _("Email confirmation link")
 
     event_key = models.CharField(_("event"), max_length=100)
     recipient = models.EmailField(_("recipient"), max_length=254)

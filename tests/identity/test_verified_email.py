@@ -1,6 +1,7 @@
 """Verified guests: a one-time link (signed, expiring, single-use) confirms a guest's email;
 their comments then come from ``Commenter(kind=email)`` with the same trust and bans, and no
-password or account anywhere. Mail goes through Django's mailer (locmem in tests)."""
+password or account anywhere. The link is queued in the notifications outbox and sent by the
+worker's delivery step (run in-process here, over Django's locmem mailer)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from dateline.discussion import actions as discussion_actions
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings
 from dateline.identity import actions, session
 from dateline.identity.models import UsedEmailLink
+from dateline.notifications import delivery
+from dateline.notifications.models import OutboundMessage
 from tests.factories import discussion_policy
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +28,15 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 def ask(client, article_path, **fields):
     data = {"name": "Rana Aziz", "email": "Rana.Aziz@Example.org", "website": "", **fields}
-    return client.post(f"/identity/email/?next={article_path}", data)
+    answer = client.post(f"/identity/email/?next={article_path}", data)
+    sent()
+    return answer
+
+
+def sent() -> list:
+    """What the worker's delivery thread would have sent by now."""
+    delivery.deliver_due(max_messages=100)
+    return mail.outbox
 
 
 def link_in(message) -> str:
@@ -69,6 +80,70 @@ def test_a_guest_confirms_their_email_and_comments_as_a_verified_reader(client, 
         "name": "Rana Aziz",
         "email": "Rana.Aziz@Example.org",
     }
+
+
+def test_the_link_is_queued_in_the_outbox_with_text_and_html_parts(client, article_path):
+    asked = client.post(
+        f"/identity/email/?next={article_path}",
+        {"name": "<b>Rana</b>", "email": "rana@example.org", "website": ""},
+    )
+
+    assert asked.status_code == HTTPStatus.FOUND
+    assert not mail.outbox  # the request never talks to the mail server itself
+    [row] = OutboundMessage.objects.all()
+    assert row.category == OutboundMessage.Category.EMAIL_LINK
+    assert row.recipient == "rana@example.org"
+    assert row.status == OutboundMessage.Status.QUEUED
+    assert row.priority == 1
+    assert row.subscriber is None  # asking for a link puts nobody on a mailing list
+    assert "List-Unsubscribe" not in row.headers
+
+    [message] = sent()
+    html, mimetype = message.alternatives[0]
+    link = link_in(message)
+    row.refresh_from_db()
+    assert row.status == OutboundMessage.Status.SENT
+    assert message.extra_headers["Message-ID"] == row.message_id
+    assert mimetype == "text/html"
+    assert "Confirm your email address to comment on" in message.subject
+    assert "<b>Rana</b>" in message.body  # plain text is plain text
+    assert "&lt;b&gt;Rana&lt;/b&gt;" in html  # and the HTML part escapes what was typed
+    assert "<b>Rana</b>" not in html
+    assert f'href="{link}"' in html
+    assert "Unsubscribe" not in html
+
+
+def test_a_mail_server_that_is_down_loses_nothing_and_fails_no_request(
+    client, article_path, settings
+):
+    from tests.servers import free_port
+
+    # Nothing listens on this port: every connection is refused.
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
+
+    asked = client.post(
+        f"/identity/email/?next={article_path}",
+        {"name": "Rana", "email": "rana@example.org", "website": ""},
+    )
+    handled, server_down = delivery.deliver_due()
+
+    assert asked.status_code == HTTPStatus.FOUND
+    assert (handled, server_down) == (1, True)
+    row = OutboundMessage.objects.get()
+    assert row.status == OutboundMessage.Status.QUEUED  # kept for the next attempt
+    assert row.last_error
+
+    # The mail server is back and the retry is due.
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    OutboundMessage.objects.update(next_attempt_at=row.created_at)
+    [message] = sent()
+    assert message.to == ["rana@example.org"]
+    assert message.extra_headers["Message-ID"] == row.message_id
 
 
 def test_the_link_works_once(client, article_path):
@@ -116,9 +191,48 @@ def test_asking_too_often_is_refused_before_it_becomes_a_mail_cannon(client, art
         **JSON,
     )
 
-    assert refused.status_code == HTTPStatus.BAD_REQUEST
-    assert "several links" in str(refused.json()["errors"])
-    assert len(mail.outbox) == actions.EMAIL_LINKS_PER_HOUR
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert refused.json()["sent"] is False
+    [message] = refused.json()["errors"]["__all__"]
+    assert "several links" in message
+    assert "You can try again in 60 minutes." in message
+    assert len(sent()) == actions.EMAIL_LINKS_PER_HOUR
+    assert OutboundMessage.objects.count() == actions.EMAIL_LINKS_PER_HOUR
+
+
+def test_a_rate_limited_page_says_how_long_to_wait_and_keeps_what_was_typed(client, article_path):
+    for _ in range(actions.EMAIL_LINKS_PER_HOUR):
+        ask(client, article_path)
+
+    refused = client.post(
+        f"/identity/email/?next={article_path}",
+        {"name": "Rana", "email": "rana.aziz@example.org", "body": "My draft"},
+    )
+
+    html = refused.content.decode()
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(refused["Retry-After"]) > 0
+    assert 'role="alert"' in html
+    assert "We have already sent you several links." in html
+    assert "You can try again in 60 minutes." in html
+    assert 'value="rana.aziz@example.org"' in html
+    assert 'name="body" value="My draft"' in html
+
+
+def test_too_many_links_from_one_ip_address_are_refused_with_retry_after(client, article_path):
+    for n in range(actions.EMAIL_LINKS_PER_IP_PER_HOUR):
+        ask(client, article_path, email=f"reader{n}@example.org")
+
+    refused = client.post(
+        f"/identity/email/?next={article_path}",
+        {"name": "Rana", "email": "someone.else@example.org"},
+        **JSON,
+    )
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(refused["Retry-After"]) > 0
+    assert "Too many confirmation emails" in refused.json()["errors"]["__all__"][0]
 
 
 def test_bad_details_are_errors_not_mail(client, article_path):
@@ -128,7 +242,8 @@ def test_bad_details_are_errors_not_mail(client, article_path):
 
     assert refused.status_code == HTTPStatus.BAD_REQUEST
     assert set(refused.json()["errors"]) >= {"email", "name"}
-    assert not mail.outbox
+    assert not OutboundMessage.objects.exists()
+    assert not sent()
 
 
 def test_the_script_asks_for_a_link_with_json(client, article_path):
@@ -185,5 +300,5 @@ def test_a_link_from_a_form_without_a_token_asks_again_and_keeps_the_draft(artic
     assert asked.status_code == HTTPStatus.OK
     assert 'value="rana@example.org"' in html
     assert 'name="body" value="Draft text"' in html
-    assert not mail.outbox
+    assert not OutboundMessage.objects.exists()
     assert session.DRAFT_KEY not in reader.session
