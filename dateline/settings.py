@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from dateline import env
@@ -347,11 +348,36 @@ TAGGIT_CASE_INSENSITIVE = True
 # Spam checks run on every comment, in this order (see dateline/discussion/spam.py).
 AKISMET_API_KEY = env.get_str("AKISMET_API_KEY")
 AKISMET_URL = env.get_str("AKISMET_URL", "https://rest.akismet.com")
-DATELINE_SPAM_CHECKERS = env.get_list(
-    "DATELINE_SPAM_CHECKERS",
-    ["dateline.discussion.spam.LocalScorer"]
-    + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
-)
+
+
+def _spam_checkers() -> list[str]:
+    """The checker classes, each imported now: a typo would otherwise surface as a 500 on the
+    first comment. (So a checker's module must not import models at the top.)"""
+    paths = env.get_list(
+        "DATELINE_SPAM_CHECKERS",
+        ["dateline.discussion.spam.LocalScorer"]
+        + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
+    )
+    for path in paths:
+        try:
+            checker = import_string(path)
+        except ImportError as error:
+            raise env.EnvError(
+                f"DATELINE_SPAM_CHECKERS: {path!r} cannot be imported ({error}); "
+                "use dotted paths like dateline.discussion.spam.LocalScorer."
+            ) from None
+        # A class (or a factory) called with no arguments for each comment, see spam.checkers.
+        if not callable(checker) or (
+            isinstance(checker, type) and not callable(getattr(checker, "check", None))
+        ):
+            raise env.EnvError(
+                f"DATELINE_SPAM_CHECKERS: {path!r} is not a spam checker "
+                "(a class with a check(candidate) method)."
+            )
+    return paths
+
+
+DATELINE_SPAM_CHECKERS = _spam_checkers()
 
 
 def _embed_origins() -> list[str]:

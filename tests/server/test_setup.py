@@ -127,6 +127,7 @@ BAD_SETTINGS = {
     "DATELINE_BASE_URL": "news.example.org",
     "DATELINE_SCHEDULER_INTERVAL": "soon",
     "DATELINE_LANGUAGE": "fr",
+    "DATELINE_SPAM_CHECKERS": "dateline.discussion.spam.LocalScorrer",
 }
 
 
@@ -144,6 +145,60 @@ def test_settings_refuse_a_bad_value_naming_the_variable(tmp_path, name, value):
     assert finished.returncode != 0
     assert "EnvError" in finished.stderr
     assert name in finished.stderr.splitlines()[-1]
+
+
+def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; print(settings.DATELINE_SPAM_CHECKERS)",
+        ],
+        cwd=PROJECT_DIR,
+        env=clean_env(tmp_path, DJANGO_SETTINGS_MODULE="dateline.settings", **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        (
+            "dateline.discussion.spam.LocalScorer,dateline.discussion.spam.Nope",
+            "cannot be imported",
+        ),
+        ("dateline.no_such_module.Checker", "cannot be imported"),
+        ("LocalScorer", "cannot be imported"),
+        ("dateline.discussion.spam.SPAM_THRESHOLD", "is not a spam checker"),
+        ("dateline.discussion.spam.Candidate", "is not a spam checker"),
+    ],
+)
+def test_a_wrong_spam_checker_stops_the_settings_naming_the_variable_and_the_entry(
+    tmp_path, value, complaint
+):
+    finished = load_settings(tmp_path, DATELINE_SPAM_CHECKERS=value)
+
+    assert finished.returncode != 0
+    last_line = finished.stderr.splitlines()[-1]
+    assert last_line.startswith("dateline.env.EnvError: DATELINE_SPAM_CHECKERS: ")
+    assert repr(value.split(",")[-1]) in last_line
+    assert complaint in last_line
+
+
+def test_spam_checkers_that_exist_are_accepted_in_the_order_given(tmp_path):
+    finished = load_settings(
+        tmp_path,
+        DATELINE_SPAM_CHECKERS=(
+            "dateline.discussion.spam.AkismetChecker, dateline.discussion.spam.LocalScorer"
+        ),
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == (
+        "['dateline.discussion.spam.AkismetChecker', 'dateline.discussion.spam.LocalScorer']"
+    )
 
 
 @pytest.mark.parametrize(
