@@ -143,15 +143,33 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # OpenID Connect Core 5.3.2: the userinfo answer must be about the token's subject.
             raise ProviderException("userinfo is about another subject than the ID token")
         issuer = str(id_token.get("iss", "")).rstrip("/")
-        configured = str(provider.app.settings.get("server_url", "")).rstrip("/")
-        if "/.well-known/" not in configured and issuer != configured:
+        configured = configured_issuer(str(provider.app.settings.get("server_url", "")))
+        if not configured or issuer != configured:
             # Discovery 4.3: the issuer must be the URL we were configured with; with several
-            # providers this stops one of them answering as another (mix-up).
+            # providers this stops one of them answering as another (mix-up). Always checked,
+            # whichever form of the URL the editor pasted.
             raise ProviderException(f"issuer {issuer!r} is not the configured {configured!r}")
         returned_iss = request.GET.get("iss")
         if returned_iss is not None and returned_iss.rstrip("/") != issuer:
             # RFC 9207: the authorization response names the server that issued the code.
             raise ProviderException("the authorization response came from another issuer")
+
+
+WELL_KNOWN = "/.well-known/"
+
+
+def configured_issuer(server_url: str) -> str:
+    """The issuer an OpenID Connect provider's ``server_url`` names. Editors paste either the
+    issuer or its discovery document's address, and allauth accepts both; the issuer is the
+    part before ``/.well-known/openid-configuration`` (OpenID Discovery 4), and for the
+    path-inserted form RFC 8414 section 3.1 allows (``https://host/.well-known/
+    openid-configuration/realms/news``) the host plus the path after it."""
+    url = server_url.strip().rstrip("/")
+    if WELL_KNOWN not in url:
+        return url
+    base, _, rest = url.partition(WELL_KNOWN)
+    _document, _, path = rest.partition("/")
+    return f"{base}/{path}".rstrip("/") if path else base
 
 
 def _return_url(request: HttpRequest, state: dict[str, Any]) -> str:

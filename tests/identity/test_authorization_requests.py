@@ -19,7 +19,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from dateline.discussion.models import Commenter
-from dateline.identity.adapters import SocialAccountAdapter
+from dateline.identity.adapters import SocialAccountAdapter, configured_issuer
 from dateline.identity.providers.facebook.views import VerifierInQueryClient
 from dateline.identity.providers.nonce import NONCE_STATE_KEY
 from tests.identity.conftest import add_app, query_of
@@ -146,14 +146,19 @@ def test_facebooks_token_exchange_carries_the_pkce_verifier():
 
 
 def _oidc_login(
-    *, request, claims: dict, userinfo: dict | None = None, state: dict | None = None
+    *,
+    request,
+    claims: dict,
+    userinfo: dict | None = None,
+    state: dict | None = None,
+    server_url: str = "https://sso.example.org/realms/news",
 ) -> SocialLogin:
     app = SocialApp(
         provider="openid_connect",
         provider_id="newsroom",
         name="Newsroom SSO",
         client_id="c",
-        settings={"server_url": "https://sso.example.org/realms/news"},
+        settings={"server_url": server_url},
     )
     provider = registry.get_class("openid_connect")(request, app=app)
     data = {"id_token": claims, **({"userinfo": userinfo} if userinfo else {})}
@@ -227,6 +232,51 @@ def test_an_answer_that_does_not_match_this_sign_in_is_refused(
 
     assert answer.value.response.status_code == HTTPStatus.FOUND
     assert not Commenter.objects.exists()
+    assert "did not work" in request.session["dateline_identity_notice"]["message"]
+
+
+DISCOVERY_FORMS = [
+    pytest.param("https://sso.example.org/realms/news", id="issuer"),
+    pytest.param("https://sso.example.org/realms/news/", id="issuer-with-slash"),
+    pytest.param(
+        "https://sso.example.org/realms/news/.well-known/openid-configuration", id="discovery"
+    ),
+    pytest.param(
+        "https://sso.example.org/realms/news/.well-known/openid-configuration/",
+        id="discovery-with-slash",
+    ),
+    pytest.param(
+        "https://sso.example.org/.well-known/openid-configuration/realms/news",
+        id="rfc8414-path-inserted",
+    ),
+]
+
+
+@pytest.mark.parametrize("server_url", DISCOVERY_FORMS)
+def test_every_form_of_the_configured_url_names_the_same_issuer(server_url):
+    assert configured_issuer(server_url) == "https://sso.example.org/realms/news"
+
+
+@pytest.mark.parametrize("server_url", DISCOVERY_FORMS)
+def test_the_issuer_is_checked_whether_the_issuer_or_its_discovery_url_is_configured(
+    callback_request, server_url
+):
+    request = callback_request()
+
+    with pytest.raises(ImmediateHttpResponse) as good:
+        SocialAccountAdapter(request).pre_social_login(
+            request, _oidc_login(request=request, claims=GOOD, server_url=server_url)
+        )
+    assert Commenter.objects.filter(provider="newsroom", subject="u1").exists()
+    assert good.value.response.status_code == HTTPStatus.FOUND
+
+    request = callback_request()
+    other = {**GOOD, "sub": "u2", "iss": "https://sso.example.org/realms/other"}
+    with pytest.raises(ImmediateHttpResponse):
+        SocialAccountAdapter(request).pre_social_login(
+            request, _oidc_login(request=request, claims=other, server_url=server_url)
+        )
+    assert not Commenter.objects.filter(subject="u2").exists()
     assert "did not work" in request.session["dateline_identity_notice"]["message"]
 
 
