@@ -5,8 +5,11 @@ in ``DATELINE_DATA_DIR``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import sys
+import tempfile
 import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,10 +42,35 @@ def _secret_key() -> str:
         return given
     # Generated once and kept beside the database, so sessions and signed links survive restarts.
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.touch(mode=0o600)
-        key_file.write_text(secrets.token_urlsafe(50))
+    if not key_file.exists() or not key_file.read_text().strip():
+        _write_secret_key(key_file, replace=key_file.exists())
     return key_file.read_text().strip()
+
+
+def _write_secret_key(key_file: Path, *, replace: bool) -> None:
+    """Write the key whole under a temporary name, then put it in place in one step: several
+    processes start at once (gunicorn's workers, the background worker), and one must never
+    read a file created but not yet written, an empty key. Hard-linking into place fails if
+    another process got there first, so every process ends up with the same key."""
+    fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp's mode already, whatever the umask; said for the reader
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:  # an empty file left by a crash: nobody can have used that key
+            os.replace(temporary, key_file)
+            return
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass  # another process won: its key is the one
+        except OSError:  # a file system without hard links
+            os.replace(temporary, key_file)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 SECRET_KEY = _secret_key()

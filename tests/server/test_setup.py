@@ -119,6 +119,64 @@ def test_dateline_check_passes_on_a_fresh_configuration(tmp_path):
     assert "no issues" in finished.stdout
 
 
+# The generated secret key -----------------------------------------------------------------
+
+PRINT_SECRET_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def secret_key_process(tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", PRINT_SECRET_KEY],
+        cwd=PROJECT_DIR,
+        env=clean_env(tmp_path, DJANGO_SETTINGS_MODULE="dateline.settings"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def loaded_secret_key(tmp_path: Path) -> str:
+    out, err = secret_key_process(tmp_path).communicate(timeout=60)
+    assert out.strip(), err
+    return out.strip()
+
+
+def test_the_generated_secret_key_is_kept_private_and_the_same_at_the_next_start(tmp_path):
+    first = loaded_secret_key(tmp_path)
+    second = loaded_secret_key(tmp_path)
+
+    key_file = tmp_path / "data" / "secret_key"
+    assert first == second == key_file.read_text().strip()
+    assert len(first) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in key_file.parent.iterdir() if "secret_key" in p.name) == [
+        "secret_key"
+    ]
+
+
+def test_processes_starting_together_on_a_fresh_site_all_get_the_same_key(tmp_path):
+    processes = [secret_key_process(tmp_path) for _ in range(4)]
+
+    keys = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        keys.append(out.strip())
+
+    assert len(set(keys)) == 1
+    assert keys[0] == (tmp_path / "data" / "secret_key").read_text().strip()
+
+
+def test_an_empty_key_file_left_by_a_crash_is_replaced_by_a_real_key(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret_key").write_text("")
+
+    key = loaded_secret_key(tmp_path)
+
+    assert len(key) >= 50
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
 BAD_SETTINGS = {
     "DATELINE_HTTPS": "maybe",
     "DATELINE_TIME_ZONE": "Mars/Base",
