@@ -139,6 +139,16 @@ def _is_verified(commenter: Commenter | None, email: str) -> bool:
     )
 
 
+def _owner(commenter: Commenter | None, email: str) -> Commenter | None:
+    """The identity a subscription for ``email`` belongs to: the commenter asking, when it
+    asks for its own address. A signed-in reader sending notices to some other address gets
+    them for the story, not as "replies to my comments" of an identity that address never
+    proved."""
+    if commenter is not None and normalise_email(commenter.email) == email:
+        return commenter
+    return None
+
+
 def _rate_limit(*, email: str, ip_address: str) -> None:
     message = _("Too many subscription requests. Please wait a while and try again.")
     if ip_address:
@@ -200,6 +210,7 @@ def subscribe_many(
         _check_request(request)
     _rate_limit(email=email, ip_address=ip_address)
     verified = _is_verified(commenter, email)
+    owner = _owner(commenter, email)
     now = timezone.now()
     with transaction.atomic():
         subscriber, _created = Subscriber.objects.get_or_create(email=email)
@@ -214,6 +225,7 @@ def subscribe_many(
                 section=request.section,
                 defaults={
                     "frequency": request.frequency,
+                    "commenter": owner,
                     "confirmed_at": now if verified else None,
                 },
             )
@@ -221,6 +233,12 @@ def subscribe_many(
             if not created and (verified or not subscription.is_active):
                 subscription.frequency = request.frequency
                 fields = ["frequency"]
+                # Nor, pending or not, whose comments "replies to my comments" follows: only
+                # the verified owner of the address may change that, or typing someone's
+                # address into a comment would point their reply notices at the typist's.
+                if verified and owner is not None and subscription.commenter_id != owner.pk:
+                    subscription.commenter = owner
+                    fields.append("commenter")
                 if verified and not subscription.is_active:
                     subscription.confirmed_at = now
                     fields.append("confirmed_at")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -58,6 +59,39 @@ def _next_subscribers(
     return dict(sorted(grouped.items(), key=lambda item: item[0].pk))
 
 
+@dataclass(frozen=True)
+class ParentAuthor:
+    """Who wrote the comment being replied to, as far as subscriptions can tell.
+
+    Replies go to the parent's author only when the subscription is theirs: made by the same
+    commenting identity, or — when the author's address is verified (a provider said so, or a
+    verified-guest link) — made for that address, which the subscriber proved by confirming.
+    Never by the address typed on the parent alone: a guest can type anyone's, and its owner
+    would then hear about replies to a comment they never wrote."""
+
+    commenter_id: int
+    verified_email: str
+
+    @classmethod
+    def of(cls, parent: Comment | None) -> ParentAuthor | None:
+        if parent is None or parent.status != Comment.Status.APPROVED:
+            return None
+        commenter = parent.commenter
+        verified = normalise_email(commenter.email) if commenter.email_verified else ""
+        return cls(commenter_id=commenter.pk, verified_email=verified)
+
+    def subscriptions(self) -> Q:
+        mine = Q(commenter_id=self.commenter_id)
+        if self.verified_email:
+            mine |= Q(subscriber__email=self.verified_email)
+        return mine
+
+    def owns(self, subscription: Subscription) -> bool:
+        return subscription.commenter_id == self.commenter_id or (
+            bool(self.verified_email) and subscription.subscriber.email == self.verified_email
+        )
+
+
 def _comment_batch(fan: FanOut, *, limit: int) -> bool:
     comment = (
         Comment.objects.select_related("thread__article", "commenter", "parent__commenter")
@@ -68,14 +102,10 @@ def _comment_batch(fan: FanOut, *, limit: int) -> bool:
     if comment is None or comment.status != Comment.Status.APPROVED:
         return True
     parent = comment.parent
-    parent_email = (
-        normalise_email(parent.commenter.email)
-        if parent is not None and parent.status == Comment.Status.APPROVED
-        else ""
-    )
+    author = ParentAuthor.of(parent)
     wanted = Q(kind=Subscription.Kind.COMMENTS)
-    if parent_email:
-        wanted |= Q(kind=Subscription.Kind.REPLIES, subscriber__email=parent_email)
+    if author is not None:
+        wanted |= Q(kind=Subscription.Kind.REPLIES) & author.subscriptions()
     subscriptions = Subscription.objects.active().filter(wanted, thread_id=comment.thread_id)
     author_email = normalise_email(comment.commenter.email)
     if author_email:
@@ -90,7 +120,7 @@ def _comment_batch(fan: FanOut, *, limit: int) -> bool:
     messages: list[OutboundMessage] = []
     items: list[DigestItem] = []
     for subscriber, theirs in batch.items():
-        is_reply = bool(parent_email) and subscriber.email == parent_email
+        is_reply = author is not None and any(author.owns(s) for s in theirs)
         if is_reply:
             # A reply is news to its parent's author whichever of their subscriptions brought it.
             theirs.sort(key=lambda s: s.kind != Subscription.Kind.REPLIES)

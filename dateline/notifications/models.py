@@ -74,6 +74,18 @@ class Subscription(models.Model):
     frequency = models.CharField(
         _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.INSTANT
     )
+    # The commenting identity that asked, when it asked for its own address (the comment form,
+    # or a signed-in reader following a story). "Replies to my comments" means replies to
+    # this identity's comments: an address typed into a comment proves nothing, since a guest
+    # can type anyone's.
+    commenter = models.ForeignKey(
+        "discussion.Commenter",
+        verbose_name=_("commenter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     # Null until the address confirms (double opt-in); nothing is sent to a pending one
     # except its confirmation email.

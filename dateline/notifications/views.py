@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from dateline import ratelimits
 from dateline.discussion.actions import thread_for_article
 from dateline.discussion.models import Thread
+from dateline.identity.selectors import current_commenter
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions, tokens
 from dateline.notifications.forms import FollowForm, NewPostsForm
@@ -65,6 +66,10 @@ def _follow(
                 kind=form.cleaned_data["what"],
                 frequency=form.cleaned_data["frequency"],
                 thread=get_thread(),
+                # A signed-in reader following a story with their own address: "replies to
+                # my comments" then means this identity's comments, and a verified address
+                # needs no confirmation email.
+                commenter=current_commenter(request),
                 ip_address=_client_ip(request),
             )
         except ratelimits.RateLimited as error:

@@ -102,8 +102,10 @@ def active_subscription(
     thread=None,
     section=None,
     frequency: str = Subscription.Frequency.INSTANT,
+    commenter=None,
 ) -> Subscription:
-    """A confirmed subscription, as if the double opt-in had been completed."""
+    """A confirmed subscription, as if the double opt-in had been completed; ``commenter`` is
+    the identity that asked (the comment form's commenter)."""
     subscriber, _created = Subscriber.objects.get_or_create(email=email_address)
     return Subscription.objects.create(
         subscriber=subscriber,
@@ -111,6 +113,7 @@ def active_subscription(
         thread=thread,
         section=section,
         frequency=frequency,
+        commenter=commenter,
         confirmed_at=timezone.now(),
     )
 

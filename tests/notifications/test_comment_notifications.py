@@ -80,10 +80,14 @@ def test_nobody_hears_about_their_own_comment(article, publish_at_once, mailbox)
 
 
 def test_a_reply_tells_the_parent_author_that_someone_replied(article, publish_at_once, mailbox):
-    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES)
-    follow(article, "bashir@example.org", kind=Subscription.Kind.REPLIES)
     first = post_guest_comment(
         article, "The ferry is back too.", policy=publish_at_once, email="amal@example.org"
+    )
+    # As the comment form does: the subscription belongs to the identity that asked.
+    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES, commenter=first.commenter)
+    bashir = post_guest_comment(article, policy=publish_at_once, email="bashir@example.org")
+    follow(
+        article, "bashir@example.org", kind=Subscription.Kind.REPLIES, commenter=bashir.commenter
     )
 
     reply = post_guest_comment(
@@ -104,9 +108,9 @@ def test_a_reply_tells_the_parent_author_that_someone_replied(article, publish_a
 def test_a_follower_of_every_comment_gets_a_reply_to_them_once_as_a_reply(
     article, publish_at_once, mailbox
 ):
-    follow(article, "amal@example.org")
-    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES)
     first = post_guest_comment(article, policy=publish_at_once, email="amal@example.org")
+    follow(article, "amal@example.org", commenter=first.commenter)
+    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES, commenter=first.commenter)
 
     post_guest_comment(article, policy=publish_at_once, parent=first)
     deliver_all()

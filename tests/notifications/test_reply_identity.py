@@ -1,0 +1,178 @@
+"""Replies to *my* comments: the parent comment's author is matched by commenting identity
+(or by an address both sides proved), never by the address typed on the comment — a guest
+can type anyone's."""
+
+from __future__ import annotations
+
+import pytest
+
+from dateline.discussion import actions as discussion
+from dateline.discussion.models import Commenter
+from dateline.notifications import actions
+from dateline.notifications.models import OutboundMessage, Subscription
+from tests.factories import post_guest_comment
+from tests.notifications.support import active_subscription, deliver_all, outbox
+
+pytestmark = pytest.mark.django_db
+
+VICTIM = "nadia@example.org"
+
+
+def signed_in(*, provider: str, subject: str, email: str, verified: bool) -> Commenter:
+    return Commenter.objects.create(
+        kind=Commenter.Kind.PROVIDER,
+        provider=provider,
+        subject=subject,
+        display_name="Nadia",
+        email=email,
+        email_verified=verified,
+    )
+
+
+def comment_as(commenter: Commenter, article, policy, body: str, parent=None):
+    return discussion.post_comment(
+        thread=discussion.thread_for_article(article=article),
+        body=body,
+        policy=policy,
+        meta=discussion.RequestMeta(ip_address="192.0.2.30"),
+        commenter=commenter,
+        parent_id=parent.pk if parent is not None else None,
+    ).comment
+
+
+def thread_of(article):
+    return discussion.thread_for_article(article=article)
+
+
+def test_a_guest_typing_someone_elses_address_does_not_send_them_replies_to_its_comment(
+    article, publish_at_once, mailbox
+):
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=False)
+    own = comment_as(nadia, article, publish_at_once, "My own words.")
+    active_subscription(
+        VICTIM, Subscription.Kind.REPLIES, thread=thread_of(article), commenter=nadia
+    )
+    impostor = post_guest_comment(
+        article, "Words Nadia never wrote.", policy=publish_at_once, email="Nadia@Example.org"
+    )
+
+    post_guest_comment(article, "Answering the impostor.", policy=publish_at_once, parent=impostor)
+    deliver_all()
+
+    assert mailbox.to(VICTIM) == []
+    assert not OutboundMessage.objects.filter(recipient=VICTIM).exists()
+
+    # Her own comment is hers: a reply to it reaches her.
+    post_guest_comment(article, "Answering Nadia.", policy=publish_at_once, parent=own)
+    deliver_all()
+    [message] = mailbox.to(VICTIM)
+    assert "replied to your comment" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Answering Nadia." in text
+    assert "My own words." in text
+
+
+def test_a_follower_of_every_comment_hears_of_a_reply_to_an_impostor_as_a_plain_comment(
+    article, publish_at_once, mailbox
+):
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=True)
+    active_subscription(
+        VICTIM, Subscription.Kind.COMMENTS, thread=thread_of(article), commenter=nadia
+    )
+    impostor = post_guest_comment(article, policy=publish_at_once, email=VICTIM)
+    deliver_all()
+    assert mailbox.to(VICTIM) == []  # the impostor used her address: nobody hears of their own
+
+    post_guest_comment(article, policy=publish_at_once, name="Omar", parent=impostor)
+    deliver_all()
+
+    [message] = mailbox.to(VICTIM)
+    assert message["Subject"].startswith("New comment by Omar")
+    assert outbox(recipient=VICTIM)[0].category == OutboundMessage.Category.COMMENT
+
+
+def test_a_verified_authors_address_is_theirs_even_without_a_subscription_made_by_them(
+    article, publish_at_once, mailbox
+):
+    # Followed from the "Follow this story" page (no identity), address confirmed by email;
+    # later she comments signed in with a provider that vouches for the same address.
+    active_subscription(VICTIM, Subscription.Kind.REPLIES, thread=thread_of(article))
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=True)
+    own = comment_as(nadia, article, publish_at_once, "Signed in and verified.")
+
+    post_guest_comment(article, policy=publish_at_once, parent=own)
+    deliver_all()
+
+    [message] = mailbox.to(VICTIM)
+    assert "replied to your comment" in message["Subject"]
+
+
+def test_an_unverified_address_on_the_parent_is_not_enough_without_the_identity(
+    article, publish_at_once, mailbox
+):
+    # The same confirmed, identity-less subscription; the parent is a guest comment (or an
+    # account whose provider did not verify the address) that merely carries her address.
+    active_subscription(VICTIM, Subscription.Kind.REPLIES, thread=thread_of(article))
+    unverified = signed_in(provider="newsroom", subject="x-9", email=VICTIM, verified=False)
+    by_account = comment_as(unverified, article, publish_at_once, "Not proved.")
+    by_guest = post_guest_comment(article, policy=publish_at_once, email=VICTIM)
+
+    post_guest_comment(article, policy=publish_at_once, parent=by_account)
+    post_guest_comment(article, policy=publish_at_once, parent=by_guest)
+    deliver_all()
+
+    assert mailbox.to(VICTIM) == []
+
+
+def test_the_comment_form_records_the_identity_that_asked(article, publish_at_once):
+    comment = post_guest_comment(article, policy=publish_at_once, email="amal@example.org")
+
+    actions.subscribe_from_comment(
+        comment=comment, notify_replies=True, notify_all_comments=True, notify_posts=False
+    )
+
+    [subscription] = Subscription.objects.all()
+    assert subscription.kind == Subscription.Kind.REPLIES
+    assert subscription.commenter == comment.commenter
+
+
+def test_typing_someone_elses_address_cannot_take_over_their_pending_subscription(
+    article, publish_at_once
+):
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=False)
+    own = comment_as(nadia, article, publish_at_once, "Mine.")
+    actions.subscribe_from_comment(
+        comment=own, notify_replies=True, notify_all_comments=True, notify_posts=False
+    )
+    impostor = post_guest_comment(article, policy=publish_at_once, email=VICTIM)
+
+    actions.subscribe_from_comment(
+        comment=impostor, notify_replies=True, notify_all_comments=True, notify_posts=False
+    )
+
+    [subscription] = Subscription.objects.all()
+    assert subscription.commenter == nadia
+    assert not subscription.is_active
+
+
+def test_a_signed_in_reader_following_a_story_follows_replies_to_their_own_comments(
+    client, article, publish_at_once, mailbox
+):
+    from tests.identity.test_comment_form_sign_in import sign_in
+
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=True)
+    sign_in(client, nadia)
+    client.post(
+        f"/notifications/follow/{article.pk}/",
+        {"email": VICTIM, "what": Subscription.Kind.REPLIES, "frequency": "instant"},
+    )
+    [subscription] = Subscription.objects.all()
+    assert subscription.commenter == nadia
+    assert subscription.is_active  # her own verified address: nothing to confirm
+    own = comment_as(nadia, article, publish_at_once, "Following my own thread.")
+
+    post_guest_comment(article, policy=publish_at_once, parent=own)
+    deliver_all()
+
+    [message] = mailbox.to(VICTIM)
+    assert "replied to your comment" in message["Subject"]
