@@ -10,10 +10,12 @@ and gets JSON back. State changes only on POST, and only with a valid CSRF token
 from __future__ import annotations
 
 import datetime
+import email.parser
+import email.policy
 import ipaddress
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from django import forms
 from django.conf import settings
@@ -23,6 +25,7 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
+    RawPostDataException,
 )
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
@@ -95,6 +98,53 @@ def csrf_passes(request: HttpRequest) -> bool:
     check = _QuietCsrfCheck(lambda _request: HttpResponse())
     # No callback: the check must not honour this view's own csrf_exempt.
     return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
+
+
+def _raw_form_fields(request: HttpRequest) -> list[tuple[bytes, bytes]]:
+    """The posted fields as the bytes the client sent (files left out). Must run before
+    anything reads ``request.POST``: a multipart body cannot be read twice otherwise."""
+    try:
+        raw = request.body
+    except RawPostDataException:  # already parsed upstream; Django's decoding stands
+        return []
+    content_type = (request.content_type or "").lower()
+    if content_type == "application/x-www-form-urlencoded":
+        fields = []
+        for pair in raw.split(b"&"):
+            if pair:
+                name, _sep, value = pair.replace(b"+", b" ").partition(b"=")
+                fields.append((unquote_to_bytes(name), unquote_to_bytes(value)))
+        return fields
+    if content_type == "multipart/form-data":
+        header = f"Content-Type: {request.META.get('CONTENT_TYPE', '')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+        if not message.is_multipart():
+            return []
+        fields = []
+        for part in message.iter_parts():
+            payload = part.get_payload(decode=True)
+            if part.get_filename() is None and isinstance(payload, bytes):
+                field = str(part.get_param("name", "", header="content-disposition"))
+                fields.append((field.encode("utf-8", "surrogateescape"), payload))
+        return fields
+    return []
+
+
+def fields_not_utf8(request: HttpRequest) -> dict[str, str]:
+    """Fields whose bytes are not UTF-8, each with the JSON API's message. Django decodes form
+    data leniently (a stray byte becomes U+FFFD), and that would be stored as if typed; the
+    reader is told instead, as the API tells its clients."""
+    # The charset Django decodes with: UTF-8 unless the request declares another it knows.
+    encoding = request.encoding or settings.DEFAULT_CHARSET
+    errors: dict[str, str] = {}
+    for name, value in _raw_form_fields(request):
+        try:
+            name.decode(encoding)
+            value.decode(encoding)
+        except UnicodeDecodeError:
+            field = name.decode("ascii") if name.isascii() else "__all__"
+            errors[field] = _("This contains text that is not valid UTF-8.")
+    return errors
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -246,6 +296,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
         if as_json:
             return _json_errors({"__all__": _("There is no such story.")}, status=404)
         raise Http404(_("There is no such story."))
+    not_utf8 = fields_not_utf8(request)  # first: it reads the body before request.POST does
     form = CommentForm(request.POST)
 
     if not csrf_passes(request):
@@ -268,6 +319,12 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             retry_after=retry_after,
         )
 
+    if not_utf8:
+        if as_json:
+            return _json_errors(not_utf8, status=HTTPStatus.BAD_REQUEST)
+        form.is_valid()
+        form.add_action_errors(not_utf8)
+        return _form_again(request, article=article, form=form, status=HTTPStatus.BAD_REQUEST)
     if not form.is_valid():
         if as_json:
             return _json_errors(form.json_errors(), status=HTTPStatus.BAD_REQUEST)
@@ -422,12 +479,17 @@ def _self_service_checks(
 @require_POST
 def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     as_json = wants_json(request)
+    not_utf8 = fields_not_utf8(request)  # first: it reads the body before request.POST does
     checked = _self_service_checks(
         request, comment_id, EditForm(request.POST), _("This comment can no longer be edited.")
     )
     if isinstance(checked, HttpResponse):
         return checked
     comment, form = checked
+    if not_utf8:
+        return _self_service_refused(
+            request, errors=not_utf8, status=HTTPStatus.BAD_REQUEST, as_json=as_json
+        )
     policy = DiscussionSettings.for_request(request)
     try:
         updated = actions.edit_comment(
