@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dateline.discussion.models import Comment
-from dateline.notifications import fanout
+from dateline.notifications import digests, fanout
 from dateline.notifications.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,20 @@ def send_one(
             last_error="The comment is no longer approved.",
         )
         return Outcome.CANCELLED
+    if message.category == OutboundMessage.Category.DIGEST:
+        fresh = digests.as_sent_now(message)
+        if fresh is None:
+            OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+                status=OutboundMessage.Status.CANCELLED,
+                lease_expires_at=None,
+                last_error="Everything in this digest was withdrawn before it was sent.",
+            )
+            return Outcome.CANCELLED
+        message.subject, message.text, message.html = fresh.subject, fresh.text, fresh.html
+        # Kept on the row, so the admin (and a retry) shows what was actually sent.
+        OutboundMessage.objects.filter(_mine(message, worker_id)).update(
+            subject=message.subject, text=message.text, html=message.html
+        )
     try:
         accepted = mailer.send_messages([as_email(message)])
         if not accepted:

@@ -4,7 +4,11 @@ A period is named by its cut-off ("digest:daily:2025-03-01" is everything that w
 07:00 on 1 March, in the site's time zone). Each subscriber's digest is written in one
 transaction together with marking its items as carried, and the outbox's unique
 (event, recipient) key turns a second run of the same period into a no-op: a worker that was
-down at 07:00 sends the digest when it comes back, and never sends it twice."""
+down at 07:00 sends the digest when it comes back, and never sends it twice.
+
+The digest is checked twice: when its row is written, and again by the delivery loop at the
+moment it leaves (``as_sent_now``), since a queued row can wait a while for its turn or for the
+mail server: a comment withdrawn (or a story unpublished) in between is not in what is sent."""
 
 from __future__ import annotations
 
@@ -73,10 +77,8 @@ def run_due(*, now: datetime.datetime | None = None) -> int:
     return queued
 
 
-@transaction.atomic
-def _digest_for(*, subscriber_id: int, period: Period) -> int:
-    subscriber = Subscriber.objects.get(pk=subscriber_id)
-    items = list(
+def _waiting_items(*, subscriber: Subscriber, period: Period) -> list[DigestItem]:
+    return list(
         DigestItem.objects.filter(
             subscriber=subscriber,
             frequency=period.frequency,
@@ -86,12 +88,33 @@ def _digest_for(*, subscriber_id: int, period: Period) -> int:
         .select_related("comment__thread__article", "comment__commenter", "article")
         .order_by("created_at", "pk")
     )
+
+
+@transaction.atomic
+def _digest_for(*, subscriber_id: int, period: Period) -> int:
+    subscriber = Subscriber.objects.get(pk=subscriber_id)
+    items = _waiting_items(subscriber=subscriber, period=period)
     if not items:
         return 0
     if OutboundMessage.objects.filter(event_key=period.key, recipient=subscriber.email).exists():
         # These arrived after this period's digest was written (a late commit): they wait for
         # the next one rather than being lost or sent twice.
         return 0
+    DigestItem.objects.filter(pk__in=[i.pk for i in items]).update(digest_key=period.key)
+    message = _build(subscriber=subscriber, items=items, period_key=period.key)
+    if message is None:
+        # Everything it would have said was withdrawn meanwhile.
+        return 0
+    message.save()
+    return 1
+
+
+def _build(
+    *, subscriber: Subscriber, items: list[DigestItem], period_key: str
+) -> OutboundMessage | None:
+    """The digest message for these items, saying only what is still approved or published
+    now; None when nothing is left."""
+    weekly = period_key.startswith("digest:weekly:")
     brand = emails.Brand.current()
     stories: dict[int, dict[str, object]] = {}
     comments_by_story: dict[int, list[dict[str, object]]] = defaultdict(list)
@@ -118,21 +141,19 @@ def _digest_for(*, subscriber_id: int, period: Period) -> int:
             posts.append(
                 {"article": item.article, "url": brand.absolute(item.article.get_url() or "/")}
             )
-    DigestItem.objects.filter(pk__in=[i.pk for i in items]).update(digest_key=period.key)
     count = len(posts) + sum(len(c) for c in comments_by_story.values())
     if not count:
-        # Everything it would have said was withdrawn meanwhile.
-        return 0
+        return None
     with override(settings.LANGUAGE_CODE):
-        if period.frequency == Subscription.Frequency.WEEKLY:
+        if weekly:
             subject = _("Your weekly digest from %(site)s") % {"site": brand.site_name}
         else:
             subject = _("Your daily digest from %(site)s") % {"site": brand.site_name}
         summary = ngettext("%(count)d new item", "%(count)d new items", count) % {"count": count}
-    message = emails.build(
+    return emails.build(
         brand=brand,
         subscriber=subscriber,
-        event_key=period.key,
+        event_key=period_key,
         category=OutboundMessage.Category.DIGEST,
         template="digest",
         subject=f"{subject} ({summary})",
@@ -142,10 +163,27 @@ def _digest_for(*, subscriber_id: int, period: Period) -> int:
                 for thread_id, comments in comments_by_story.items()
             ],
             "posts": posts,
-            "weekly": period.frequency == Subscription.Frequency.WEEKLY,
+            "weekly": weekly,
         },
         subscription_ids=sorted({i.subscription_id for i in items}),
         priority=8,
     )
-    message.save()
-    return 1
+
+
+def as_sent_now(message: OutboundMessage) -> OutboundMessage | None:
+    """A digest as it should leave at this moment: written again from its items, so a
+    comment withdrawn (or a story unpublished) after the digest was queued is not in it —
+    the outbox row may wait minutes or hours for its turn, or for a mail server to come back.
+    None when nothing is left to say (or the address is gone). The Message-ID and headers
+    stay those of the queued row, so a resend is still recognisably the same message."""
+    if message.subscriber_id is None:
+        return None
+    items = list(
+        DigestItem.objects.filter(subscriber_id=message.subscriber_id, digest_key=message.event_key)
+        .select_related("subscriber", "comment__thread__article", "comment__commenter", "article")
+        .order_by("created_at", "pk")
+    )
+    if not items:
+        # Its items went with the comments, stories or subscriptions they were about.
+        return None
+    return _build(subscriber=items[0].subscriber, items=items, period_key=message.event_key)

@@ -214,3 +214,66 @@ def test_a_digest_leaves_out_a_comment_withdrawn_meanwhile(section, publish_at_o
 
     assert digests.run_due(now=timezone.now() + datetime.timedelta(days=1)) == 0
     assert DigestItem.objects.get().digest_key.startswith("digest:daily:")
+
+
+def queued_daily_digest(section, policy, *bodies: str):
+    """A daily digest subscriber, comments that waited for the cut-off, and the digest row
+    written at the cut-off — queued, not yet sent."""
+    article = make_article(section, title="Harbour news")
+    thread = discussion.thread_for_article(article=article)
+    active_subscription(
+        "digest@example.org",
+        Subscription.Kind.COMMENTS,
+        thread=thread,
+        frequency=Subscription.Frequency.DAILY,
+    )
+    comments = [post_guest_comment(article, body, policy=policy) for body in bodies]
+    cut = local(timezone.localdate(), settings.DATELINE_DIGEST_HOUR)
+    DigestItem.objects.update(created_at=cut - datetime.timedelta(hours=1))
+    assert digests.run_due(now=cut + datetime.timedelta(minutes=1)) == 1
+    [row] = outbox(category=OutboundMessage.Category.DIGEST)
+    assert row.status == OutboundMessage.Status.QUEUED
+    return comments, row
+
+
+def test_a_comment_removed_after_the_digest_row_was_written_is_not_in_the_digest_sent(
+    section, publish_at_once, mailbox
+):
+    (kept, removed), row = queued_daily_digest(
+        section, publish_at_once, "The quay is busy again.", "Regret this one."
+    )
+    assert "Regret this one." in row.text  # it was approved when the digest was written
+
+    discussion.set_status(comments=[removed], status="trash", moderator=None)
+    deliver_all()
+
+    [message] = mailbox.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "The quay is busy again." in text
+    assert f"/comments/{kept.pk}/" in text
+    assert "Regret this one." not in text
+    assert "Regret this one." not in html
+    assert f"/comments/{removed.pk}/" not in html
+    assert "(1 new item)" in message["Subject"]
+    row.refresh_from_db()
+    assert row.status == OutboundMessage.Status.SENT
+    assert message["Message-ID"] == row.message_id  # the same message, written again
+    assert "Regret this one." not in row.text  # the outbox shows what was really sent
+
+
+@pytest.mark.parametrize("removal", ["trash", "spam", "deleted"])
+def test_a_digest_whose_every_comment_was_removed_before_it_left_is_not_sent(
+    section, publish_at_once, mailbox, removal
+):
+    (only,), row = queued_daily_digest(section, publish_at_once, "Soon gone.")
+
+    if removal == "deleted":
+        only.delete()
+    else:
+        discussion.set_status(comments=[only], status=removal, moderator=None)
+    deliver_all()
+
+    assert mailbox.messages == []
+    row.refresh_from_db()
+    assert row.status == OutboundMessage.Status.CANCELLED
