@@ -6,15 +6,20 @@
 and mark the tests ``@pytest.mark.browser``. The app is served by pytest-django's
 ``live_server`` (a thread of this process, so ``settings`` changes reach it too), which needs a
 transactional database.
+
+Without Chromium or Playwright the browser tests skip on a developer's machine, but fail when
+``CI`` is set (as CI services set it): a CI run must not go green without them.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,6 +38,34 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}
+
+
+def browser_missing(reason: str) -> NoReturn:
+    """Skip the browser test here; fail it in CI, where skipping would hide that it never ran."""
+    if in_ci():
+        pytest.fail(f"{reason}, and CI is set: browser tests must run in CI", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def chromium_path() -> Path:
+    """Debian's Chromium, or a ``chromium`` on PATH."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    found = shutil.which("chromium")
+    if found is None:
+        browser_missing(f"{CHROMIUM} is missing (apt install chromium)")
+    return Path(found)
+
+
+def playwright_sync_api() -> ModuleType:
+    try:
+        return importlib.import_module("playwright.sync_api")
+    except ImportError:
+        browser_missing("Playwright is not installed (pip install playwright)")
+
+
 # Each test module that imports ``chromium`` gets its own session-scoped copy of the fixture,
 # and a second ``sync_playwright()`` on the same thread fails ("Sync API inside the asyncio
 # loop"): every copy shares this one Playwright and Chromium, closed by the last to finish.
@@ -41,9 +74,8 @@ _shared: dict[str, Any] = {"users": 0}
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium_path()
+    sync_api = playwright_sync_api()
     if not _shared["users"]:
         # Playwright's sync API keeps an event loop on the test's thread, so Django would refuse
         # the test's own queries as "async"; they never run concurrently with it, so allow them.
@@ -53,7 +85,7 @@ def chromium() -> Iterator[Any]:
         playwright = manager.__enter__()
         try:
             _shared["browser"] = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000
+                executable_path=str(executable), args=CHROMIUM_ARGS, timeout=30_000
             )
         except BaseException:
             manager.__exit__(None, None, None)

@@ -8,11 +8,12 @@ import pytest
 
 from dateline.discussion import actions
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
-from tests.browser import restore_database  # noqa: F401 - module fixture
+from tests.browser import playwright_sync_api, restore_database  # noqa: F401 - module fixture
 from tests.discussion.embed_helpers import HostSite, in_browser
 from tests.factories import discussion_policy
 
-expect = pytest.importorskip("playwright.sync_api").expect
+# Skips the module without Playwright, except in CI, where that fails (tests/browser.py).
+expect = playwright_sync_api().expect
 
 # Transactional: the live server answers from another thread, so the data must be committed.
 # serialized_rollback restores Wagtail's root page and default site that the flush removes.
