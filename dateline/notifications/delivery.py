@@ -101,10 +101,13 @@ def claim_next(*, worker_id: str = WORKER_ID) -> OutboundMessage | None:
 
 def as_email(message: OutboundMessage) -> EmailMultiAlternatives:
     headers = {**message.headers, "Message-ID": message.message_id}
+    # The sender was chosen when the message was written (emails.sender); rows queued before
+    # that have none and use the configured one.
+    from_email = headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email,
         to=[message.recipient],
         headers=headers,
     )

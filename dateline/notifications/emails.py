@@ -9,6 +9,8 @@ import html
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +52,27 @@ class Brand:
         if path.startswith(("http://", "https://")):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
+
+
+# The display name settings.py gives DATELINE_FROM_EMAIL when a deployment sets none: the
+# software's name, not the newsroom's.
+PLACEHOLDER_SENDER_NAME = "Dateline"
+
+
+def sender(brand: Brand) -> str:
+    """Who the message is from: ``DEFAULT_FROM_EMAIL`` as configured when the deployment named
+    the sender itself ("The Harbour Gazette <news@…>"); otherwise its address under the
+    site's name, so readers see the newsroom they subscribed to rather than "Dateline" or a
+    bare address."""
+    configured = settings.DEFAULT_FROM_EMAIL
+    name, address = parseaddr(configured)
+    if not address or not brand.site_name or (name and name != PLACEHOLDER_SENDER_NAME):
+        return configured
+    try:
+        # Address quotes the name as needed; Django encodes a non-ASCII one when it sends.
+        return str(Address(display_name=brand.site_name, addr_spec=address))
+    except (ValueError, IndexError):
+        return configured
 
 
 def mail_domain() -> str:
@@ -95,9 +118,15 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     return text.strip() + "\n", body_html
 
 
-def _common_headers() -> dict[str, str]:
-    # Out-of-office robots must not answer what a machine sent (RFC 3834).
-    return {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+def _common_headers(brand: Brand) -> dict[str, str]:
+    return {
+        # Chosen when the message is written, with the site's name of that moment;
+        # delivery.as_email sends it as the From header and its address as the envelope sender.
+        "From": sender(brand),
+        # Out-of-office robots must not answer what a machine sent (RFC 3834).
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
 
 
 def build(
@@ -144,7 +173,7 @@ def build(
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": f"<notifications.{mail_domain()}>",
-        **_common_headers(),
+        **_common_headers(brand),
         **(extra_headers or {}),
     }
     return OutboundMessage(
@@ -191,7 +220,7 @@ def build_transactional(
         subject=one_line(subject),
         text=text,
         html=body_html,
-        headers=_common_headers(),
+        headers=_common_headers(brand),
         message_id=new_message_id(),
     )
 

@@ -45,7 +45,9 @@ def test_an_approved_comment_reaches_a_follower_with_every_header_a_mailbox_need
     assert comment.status == Comment.Status.APPROVED
     assert row.status == OutboundMessage.Status.SENT
     assert message["Message-ID"] == row.message_id
-    assert message["From"] == settings.DEFAULT_FROM_EMAIL
+    # No sender named by the deployment: the configured address, under the site's name.
+    assert settings.DEFAULT_FROM_EMAIL == "Dateline <newsroom@localhost>"
+    assert message["From"] == "Test Gazette <newsroom@localhost>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"])
     assert unsubscribe is not None
