@@ -1,6 +1,7 @@
 """The embed in a real Chromium: a page on another origin (a static server on 127.0.0.1)
 includes /embed.js from the Dateline live server, shows the thread, and posts a comment
-across origins; a page on an origin that is not allowed gets nothing and cannot post."""
+across origins; the author can still edit it after a reload, and their details are kept only
+when they ask; a page on an origin that is not allowed gets nothing and cannot post."""
 
 import json
 
@@ -29,6 +30,29 @@ HOST_PAGE = """<!doctype html>
 <div id="talk"></div>
 <script src="{dateline}/embed.js" data-dateline-target="#talk" async></script>
 </main></body></html>"""
+
+REMEMBER = "Save my name, email, and website in this browser for the next time I comment."
+# What a browser with storage switched off (or a sandboxed page) does on any use of it.
+BLOCK_STORAGE = """Object.defineProperty(window, "localStorage", {
+    get() { throw new DOMException("The operation is insecure.", "SecurityError"); }
+});"""
+
+
+def post_as_a_guest(
+    page, body: str, *, name: str, email: str, remember: bool = False, shown: str = ""
+) -> None:
+    """Fill in and post the embed's form; returns once the comment (``shown`` as rendered, if
+    that differs from what was typed) is in the thread and focused."""
+    talk = page.locator("#talk")
+    # People take more than two seconds to write; faster posts are held as likely bots.
+    page.wait_for_timeout(2100)
+    talk.get_by_role("textbox", name="Comment (required)").fill(body)
+    talk.get_by_role("textbox", name="Name (required)").fill(name)
+    talk.get_by_role("textbox", name="Email (required)").fill(email)
+    if remember:
+        talk.get_by_role("checkbox", name=REMEMBER).check()
+    talk.get_by_role("button", name="Post Comment").click()
+    expect(talk.locator(".dateline-comment", has_text=shown or body)).to_be_focused()
 
 
 @pytest.fixture
@@ -87,30 +111,93 @@ def test_a_reader_on_an_allowed_site_reads_the_thread_and_posts_a_comment(host_s
         talk.get_by_role("button", name="Cancel reply").click()
         expect(talk.get_by_role("heading", name="Leave a Reply")).to_be_visible()
 
-        # People take more than two seconds to write; faster posts are held as likely bots.
-        page.wait_for_timeout(2100)
-        body.fill("Posted from the partner site, with **feeling**.")
-        talk.get_by_role("textbox", name="Name (required)").fill("Omar")
-        talk.get_by_role("textbox", name="Email (required)").fill("omar@example.org")
-        talk.get_by_role("button", name="Post Comment").click()
-
+        remember = talk.get_by_role("checkbox", name=REMEMBER)
+        expect(remember).not_to_be_checked()
+        post_as_a_guest(
+            page,
+            "Posted from the partner site, with **feeling**.",
+            name="Omar",
+            email="omar@example.org",
+            remember=True,
+            shown="Posted from the partner site, with feeling.",
+        )
         posted = talk.locator(".dateline-comment", has_text="Posted from the partner site")
-        expect(posted).to_be_visible()
-        expect(posted).to_be_focused()
         expect(posted.locator("strong")).to_have_text("feeling")
         expect(body).to_have_value("")
 
-        # The thread shows it to the next reader too.
+        # After a reload the thread still shows it, its author can still edit it (the token
+        # was kept in localStorage), and the ticked box brought the details back.
         page.reload()
-        expect(page.locator("#talk").get_by_text("Posted from the partner site")).to_be_visible()
+        talk = page.locator("#talk")
+        posted = talk.locator(".dateline-comment", has_text="Posted from the partner site")
+        expect(posted).to_be_visible()
+        expect(
+            talk.locator(f"#dateline-comment-{earlier.pk}").get_by_role("button", name="Edit")
+        ).to_have_count(0)
+        expect(talk.get_by_role("textbox", name="Name (required)")).to_have_value("Omar")
+        expect(talk.get_by_role("textbox", name="Email (required)")).to_have_value(
+            "omar@example.org"
+        )
+        expect(talk.get_by_role("checkbox", name=REMEMBER)).to_be_checked()
+        posted = talk.locator("#" + (posted.get_attribute("id") or ""))  # text is to change
+        posted.get_by_role("button", name="Edit").click()
+        posted.get_by_role("textbox", name="Comment").fill("Edited after a reload.")
+        posted.get_by_role("button", name="Save").click()
+        expect(posted.get_by_text("Edited after a reload.")).to_be_visible()
         return page.console_errors
 
     console_errors = in_browser(scenario)
 
     comment = Comment.objects.get(author_name="Omar")
     assert comment.status == Comment.Status.APPROVED
+    assert comment.body == "Edited after a reload."
     assert comment.thread_id == earlier.thread_id
     # (The 400 of the empty form and the host's missing favicon are logged as failed loads.)
+    assert [e for e in console_errors if not e.startswith("Failed to load resource")] == []
+
+
+def test_the_readers_details_are_remembered_only_when_they_tick_the_box(host_site):
+    allowed = host_site.origin("127.0.0.1")
+    discussion_policy(mode=DiscussionSettings.Mode.PUBLISH, embed_origins=allowed)
+
+    def scenario(page):
+        page.goto(f"{allowed}/story.html")
+        post_as_a_guest(page, "Not remembered.", name="Rana", email="rana@example.org")
+        kept = page.evaluate(
+            "() => [localStorage.getItem('dateline.commenter'),"
+            " Object.keys(JSON.parse(localStorage.getItem('dateline.editTokens')))]"
+        )
+        page.reload()
+        talk = page.locator("#talk")
+        expect(talk.get_by_text("Not remembered.")).to_be_visible()
+        expect(talk.get_by_role("textbox", name="Name (required)")).to_have_value("")
+        expect(talk.get_by_role("checkbox", name=REMEMBER)).not_to_be_checked()
+        expect(talk.get_by_role("button", name="Edit")).to_be_visible()
+        return kept
+
+    details, token_ids = in_browser(scenario)
+
+    assert details is None
+    assert token_ids == [str(Comment.objects.get(author_name="Rana").pk)]
+
+
+def test_with_storage_blocked_the_author_can_still_edit_until_the_page_is_left(host_site):
+    allowed = host_site.origin("127.0.0.1")
+    discussion_policy(mode=DiscussionSettings.Mode.PUBLISH, embed_origins=allowed)
+
+    def scenario(page):
+        page.add_init_script(BLOCK_STORAGE)
+        page.goto(f"{allowed}/story.html")
+        post_as_a_guest(
+            page, "Posted without storage.", name="Ziad", email="ziad@example.org", remember=True
+        )
+        posted = page.locator("#talk .dateline-comment", has_text="Posted without storage.")
+        expect(posted.get_by_role("button", name="Edit")).to_be_visible()
+        return page.console_errors
+
+    console_errors = in_browser(scenario)
+
+    assert Comment.objects.filter(author_name="Ziad").exists()
     assert [e for e in console_errors if not e.startswith("Failed to load resource")] == []
 
 

@@ -16,7 +16,51 @@
   var TAGS = /^(P|BR|EM|STRONG|A|BLOCKQUOTE|CODE|PRE|UL|OL|LI)$/;
   var DROP = /^(SCRIPT|STYLE|TEMPLATE|IFRAME|OBJECT|SVG|MATH|NOSCRIPT)$/;
   var uid = (window.__datelineEmbeds = (window.__datelineEmbeds || 0) + 1);
-  var t = function (key) { return S[key] || key; };
+  var t = function (key, fallback) { return S[key] || fallback || key; };
+
+  // The host page's localStorage, under discussion.js's keys and in its shape: edit tokens
+  // (comment id -> {token, until}) outlive a reload until the edit window closes; the reader's
+  // details are kept only when they tick "Save my name…". Nothing there is more than the page
+  // could already read from its own DOM. Failing quietly: private windows, blocked storage
+  // and full quotas must not break commenting (tokens then live as long as the page).
+  var TOKENS_KEY = "dateline.editTokens", DETAILS_KEY = "dateline.commenter";
+  var store = {
+    get: function (key) {
+      try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
+    },
+    set: function (key, value) {
+      try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* ignore */ }
+    },
+    remove: function (key) {
+      try { window.localStorage.removeItem(key); } catch (e) { /* ignore */ }
+    }
+  };
+  function liveTokens() {
+    var saved = store.get(TOKENS_KEY), live = {}, now = Date.now();
+    for (var id in saved || {}) {
+      var e = saved[id];
+      if (e && typeof e.token === "string" && e.until > now) live[id] = e;
+    }
+    return live;
+  }
+  function saveToken(id, token, minutes) {
+    if (!token) return;
+    var saved = liveTokens();
+    saved[id] = tokens[id] = {
+      token: token, until: Date.now() + (typeof minutes === "number" ? minutes : 10) * 60000
+    };
+    store.set(TOKENS_KEY, saved);
+  }
+  function forgetToken(id) {
+    var saved = liveTokens();
+    delete saved[id];
+    delete tokens[id];
+    store.set(TOKENS_KEY, saved);
+  }
+  function tokenFor(id) {
+    var e = tokens[id];
+    return e && e.until > Date.now() ? e.token : "";
+  }
 
   var data = script.dataset;
   var ref = {};
@@ -75,9 +119,9 @@
     return "threads/?" + q;
   }
 
-  var root, list, more, status, respond, form, alertBox, heading, cancel, submit;
+  var root, list, more, status, respond, form, alertBox, heading, cancel, submit, rememberBox;
   var thread = null, formToken = "", nextCursor = null, replyTo = null, replyButton = null;
-  var tokens = {}, fields = {};
+  var tokens = liveTokens(), fields = {};
   var dateFormat;
   try { dateFormat = new Intl.DateTimeFormat(S.lang, { dateStyle: "medium", timeStyle: "short" }); }
   catch (e) { dateFormat = null; }
@@ -117,7 +161,7 @@
         reply.addEventListener("click", function () { startReply(c, li, reply); });
         actions.appendChild(reply);
       }
-      if (tokens[c.id]) ownActions(c, li, body, actions);
+      if (tokenFor(c.id)) ownActions(c, li, body, actions);
       if (actions.firstChild) art.appendChild(actions);
     }
     li.appendChild(art);
@@ -151,7 +195,7 @@
       back.addEventListener("click", function () { box.remove(); body.hidden = false; edit.focus(); });
       save.addEventListener("click", function () {
         save.disabled = true;
-        call("PATCH", "comments/" + c.id + "/", { body: area.value }, tokens[c.id]).then(function (res) {
+        call("PATCH", "comments/" + c.id + "/", { body: area.value }, tokenFor(c.id)).then(function (res) {
           save.disabled = false;
           if (res.status === 200 || res.status === 202) {
             c.source = area.value;
@@ -172,9 +216,9 @@
     });
     del.addEventListener("click", function () {
       if (!window.confirm(t("confirmDelete"))) return;
-      call("DELETE", "comments/" + c.id + "/", null, tokens[c.id]).then(function (res) {
+      call("DELETE", "comments/" + c.id + "/", null, tokenFor(c.id)).then(function (res) {
         if (res.status === 204) {
-          delete tokens[c.id];
+          forgetToken(c.id);
           var art = li.querySelector("article");
           art.textContent = "";
           art.appendChild(el("p", "dateline-removed", t("deleted")));
@@ -287,6 +331,22 @@
     form.appendChild(field("name", t("name"), "text", { required: true, autocomplete: "name" }));
     form.appendChild(field("email", t("email"), "email", { required: true, autocomplete: "email", hint: t("emailHint") }));
     form.appendChild(field("website", t("website"), "url", { autocomplete: "url" }));
+    var remember = el("p", "dateline-field dateline-remember");
+    rememberBox = el("input");
+    rememberBox.type = "checkbox";
+    rememberBox.id = "dateline-" + uid + "-remember";
+    var rememberLabel = el("label", null, t("remember",
+      "Save my name, email, and website in this browser for the next time I comment."));
+    rememberLabel.htmlFor = rememberBox.id;
+    remember.append(rememberBox, " ", rememberLabel);
+    form.appendChild(remember);
+    var details = store.get(DETAILS_KEY);
+    if (details) {
+      ["name", "email", "website"].forEach(function (name) {
+        if (typeof details[name] === "string") fields[name].input.value = details[name];
+      });
+      rememberBox.checked = true;
+    }
     // A field people never see or reach: bots that fill in every input give themselves away.
     var trap = field("honeypot", t("honeypot"), "text", {});
     trap.className = "dateline-hp";
@@ -337,7 +397,12 @@
       done();
       if (res.status === 201 || res.status === 202) {
         var c = res.data.comment;
-        tokens[c.id] = res.data.edit_token;
+        saveToken(c.id, res.data.edit_token, res.data.edit_window_minutes);
+        if (rememberBox.checked) {
+          store.set(DETAILS_KEY, { name: payload.name, email: payload.email, website: payload.website });
+        } else {
+          store.remove(DETAILS_KEY);
+        }
         c.source = payload.body;
         var li = renderComment(c);
         if (res.status === 202) showHeld(li);
@@ -446,6 +511,7 @@
       ".dateline-removed,.dateline-held{font-style:italic;opacity:.85}",
       ".dateline-field label{display:block;font-weight:bold}",
       ".dateline-field input,.dateline-field textarea,.dateline-edit textarea{font:inherit;width:100%;max-width:40em;box-sizing:border-box;padding:.4em}",
+      ".dateline-remember input{width:auto;padding:0}.dateline-remember label{display:inline;font-weight:normal}",
       ".dateline-embed button{font:inherit;cursor:pointer}",
       ".dateline-link{background:none;border:0;padding:0;color:inherit;text-decoration:underline}",
       ".dateline-error,.dateline-alert{color:#b00020;font-weight:bold}",
