@@ -25,7 +25,7 @@ def _setup() -> None:
     django.setup()
 
 
-def _comments(article, n: int, *, label: str) -> None:  # type: ignore[no-untyped-def]
+def _comments(article, n: int, *, label: str) -> None:
     from django.db.models import F
     from django.utils import timezone
 
@@ -113,7 +113,7 @@ def load() -> dict[str, object]:
         for i in range(12)
     ]
 
-    def story(title: str):  # type: ignore[no-untyped-def]
+    def story(title: str):
         return actions.create_article(
             section=section,
             title=title,

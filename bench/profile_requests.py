@@ -71,7 +71,7 @@ def main() -> None:
         statuses[status] = statuses.get(status, 0) + 1
 
     def one() -> None:
-        result = application(environ_for(options.path), start_response)
+        result = application(environ_for(options.path), start_response)  # type: ignore[arg-type]
         for _chunk in result:
             pass
         close = getattr(result, "close", None)

@@ -234,14 +234,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.get_str("REDIS_URL")
 if REDIS_URL:
+    # Django's Redis backend, minus a client built per operation (dateline/server/cache.py).
     CACHES: dict[str, dict[str, object]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dateline.server.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.get_str("DATELINE_CACHE_PREFIX", "dateline"),
         },
         "pages": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dateline.server.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.get_str("DATELINE_CACHE_PREFIX", "dateline") + ".pages",
         },
