@@ -158,6 +158,8 @@ MIDDLEWARE = [
     "dateline.server.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The site and its settings rows from a per-process copy, checked against gen:site.
+    "dateline.server.siteconfig.SiteConfigMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -266,6 +268,9 @@ else:
 # until a change invalidates it, or DATELINE_PAGE_CACHE_TIMEOUT seconds at most.
 DATELINE_PAGE_CACHE = env.get_bool("DATELINE_PAGE_CACHE", not TESTING)
 DATELINE_PAGE_CACHE_TIMEOUT = env.get_int("DATELINE_PAGE_CACHE_TIMEOUT", 3600, minimum=1)
+# Parts every reader shares (a story's rendered thread, its comments as JSON), kept under the
+# same invalidation; they also serve signed-in readers, whom the page cache never serves.
+DATELINE_FRAGMENT_CACHE = env.get_bool("DATELINE_FRAGMENT_CACHE", not TESTING)
 DATELINE_PAGE_MAX_AGE = env.get_int("DATELINE_PAGE_MAX_AGE", 60, minimum=0)
 DATELINE_PAGE_STALE_WHILE_REVALIDATE = env.get_int(
     "DATELINE_PAGE_STALE_WHILE_REVALIDATE", 30, minimum=0

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.test import Client
 
 from dateline.newsroom import actions
@@ -16,12 +17,21 @@ from dateline.newsroom.models import HomePage, SectionPage
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def _forget_cached_state() -> None:
+    from dateline.server import siteconfig
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    siteconfig.forget()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    # Page caches and rate-limit counters must not leak from one test into the next.
-    cache.clear()
+    # Pages, fragments, rate-limit counters and the per-process site snapshot must not leak
+    # from one test into the next (a rolled-back row would live on in them).
+    _forget_cached_state()
     yield
-    cache.clear()
+    _forget_cached_state()
 
 
 @pytest.fixture(autouse=True)

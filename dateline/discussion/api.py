@@ -58,6 +58,7 @@ from dateline.discussion import actions, openapi, text, threads
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings, Thread
 from dateline.identity.selectors import current_commenter
 from dateline.newsroom.models import ArticlePage
+from dateline.server import pagecache
 
 MAX_ID = 2**63 - 1
 ALLOWED_REQUEST_HEADERS = "Accept-Language, Authorization, Content-Type"
@@ -577,17 +578,30 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
                 {"cursor": _("This page of comments does not exist. Start from the first page.")},
             ) from None
     thread, exists = find_thread(ref, caller)
-    page = threads.thread_page(
-        thread=thread if exists else None, policy=caller.policy, cursor=cursor
-    )
-    response = _json(
-        {
-            "thread": thread_json(thread, caller.policy),
+
+    def comments() -> dict[str, Any]:
+        page = threads.thread_page(
+            thread=thread if exists else None, policy=caller.policy, cursor=cursor
+        )
+        return {
             "comments": [_node_json(node) for node in page.nodes],
             "next": page.next_cursor,
             "previous": page.previous_cursor,
-            "form_token": form_token(),
         }
+
+    # The same for every caller: shared through the fragment cache until the thread changes
+    # (gen:site covers the page size and order).
+    part = (
+        pagecache.fragment(
+            f"thread-json|{thread.pk}|{cursor or ''}",
+            [pagecache.GEN_SITE, pagecache.thread_gen(thread.pk)],
+            comments,
+        )
+        if exists
+        else comments()
+    )
+    response = _json(
+        {"thread": thread_json(thread, caller.policy), **part, "form_token": form_token()}
     )
     # Public, but new comments should show on the next load; the form token is per response.
     patch_cache_control(response, no_cache=True, max_age=0)

@@ -16,7 +16,8 @@ What each change bumps
       feeds and the sitemap;
     - any other page (section, home) and any move: ``gen:site``, since section titles are in
       every page's navigation and a move changes addresses below the moved page;
-    - site settings, discussion settings, authors, tags: ``gen:site``;
+    - site settings (newsroom, discussion, identity), authors, tags, view restrictions,
+      sign-in providers configured in the admin: ``gen:site``;
     - a comment becoming visible, hidden or edited: the story and its thread.
 """
 
@@ -199,13 +200,20 @@ def _on_site_data_saved(sender: Any, **kwargs: Any) -> None:
     site_changed()
 
 
+def _on_access_changed(sender: Any, **kwargs: Any) -> None:
+    if not kwargs.get("raw"):
+        site_changed()
+
+
 def connect() -> None:
     """Called once from ``ServerConfig.ready``."""
+    from allauth.socialaccount.models import SocialApp
     from django.apps import apps
     from taggit.models import Tag
-    from wagtail.models import Site
+    from wagtail.models import PageViewRestriction, Site
 
     from dateline.discussion.models import DiscussionSettings
+    from dateline.identity.models import IdentitySettings
     from dateline.newsroom.models import Author, NewsroomSettings
 
     page_models = [m for m in apps.get_models() if issubclass(m, Page)]
@@ -221,6 +229,11 @@ def connect() -> None:
     # Tree deletes go through the base class; connecting per model keeps Django's fast
     # deletes for every other model.
     pre_delete.connect(_on_deleted, sender=Page, dispatch_uid="pagecache-deleted")
-    for model in (NewsroomSettings, DiscussionSettings, Site, Author, Tag):
+    for model in (NewsroomSettings, DiscussionSettings, IdentitySettings, Site, Author, Tag):
         post_save.connect(_on_site_data_saved, sender=model, dispatch_uid="pagecache-site")
         post_delete.connect(_on_site_data_saved, sender=model, dispatch_uid="pagecache-site-del")
+    # A new view restriction makes public pages private; a sign-in provider added in the admin
+    # adds an icon to every comment form. Both count from their first save.
+    for model in (PageViewRestriction, SocialApp):
+        post_save.connect(_on_access_changed, sender=model, dispatch_uid="pagecache-access")
+        post_delete.connect(_on_access_changed, sender=model, dispatch_uid="pagecache-access-del")

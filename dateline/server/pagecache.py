@@ -254,6 +254,61 @@ def bump(*names: str) -> None:
     transaction.on_commit(_bump, robust=True)
 
 
+# Fragments ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fragment:
+    deps: tuple[tuple[str, int], ...]
+    value: Any
+
+
+def fragment(key: str, names: Sequence[str], build: Callable[[], Any]) -> Any:
+    """A part of a response that is the same for every reader (a rendered thread, a thread's
+    comments as JSON), kept under the same generation numbers as whole pages: it is reused
+    until one of ``names`` is bumped. Whole pages are only ever served to anonymous readers;
+    fragments also serve signed-in readers and editors, and the page cache's misses.
+
+    ``build`` must read nothing per reader. The numbers are read *before* ``build`` reads the
+    database, so a result built from data a writer is changing is stored under numbers that
+    writer's commit-time bump moves past (see "Races" above); unlike a page, whose numbers
+    are only known after rendering, a fragment needs no ``gen:any`` check — which matters,
+    since every comment anywhere bumps ``gen:any``."""
+    if not settings.DATELINE_FRAGMENT_CACHE:
+        return build()
+    ordered = sorted(set(names))
+    full_key = "frag:" + hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
+    try:
+        store, gens = page_store(), generations()
+        if isinstance(gens, CacheGenerations):
+            # Redis: the fragment and its numbers in one round trip.
+            found_many = store.get_many([full_key, *ordered])
+            found = found_many.get(full_key)
+            if all(n in found_many for n in ordered):
+                values = [int(found_many[n]) for n in ordered]
+            else:
+                values = gens.read(ordered)
+        else:
+            found = store.get(full_key)
+            values = gens.read(ordered)
+        deps = tuple(zip(ordered, values, strict=True))
+        if isinstance(found, Fragment) and found.deps == deps:
+            return found.value
+    except Exception:  # a cache outage only costs the work
+        logger.exception("fragment cache: lookup failed")
+        return build()
+    value = build()
+    try:
+        store.set(
+            full_key,
+            Fragment(deps=deps, value=value),
+            timeout=settings.DATELINE_PAGE_CACHE_TIMEOUT,
+        )
+    except Exception:
+        logger.exception("fragment cache: store failed")
+    return value
+
+
 # Declaring a response cacheable ------------------------------------------------------------
 
 

@@ -207,6 +207,7 @@ def test_the_query_count_does_not_grow_with_the_thread(api, article, policy):
 
     top = post_guest_comment(article, policy=policy)
     post_guest_comment(article, policy=policy, parent=top)
+    queries()  # a process's first request also loads the site snapshot (server/siteconfig.py)
     few = queries()
     for _ in range(15):
         reply_to = post_guest_comment(article, policy=policy)
@@ -214,7 +215,7 @@ def test_the_query_count_does_not_grow_with_the_thread(api, article, policy):
     many = queries()
 
     assert few == many
-    assert many <= 9
+    assert many <= 5
 
 
 # Posting ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.dateformat import format as format_date
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -29,6 +30,7 @@ from dateline.discussion import actions, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
+from dateline.server import pagecache
 
 register = template.Library()
 
@@ -43,32 +45,20 @@ class ReplyTarget:
     name: str
 
 
-def _find_node(nodes: list[threads.Node], pk: int) -> threads.Node | None:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if node.comment.pk == pk:
-            return node
-        stack.extend(node.children)
-    return None
-
-
 def _reply_target(
-    *, thread: Thread | None, nodes: list[threads.Node], raw: object
+    *, thread: Thread | None, shown: dict[int, str], raw: object
 ) -> ReplyTarget | None:
     """The approved comment a reader is answering, or None for anything else (a removed
-    comment, one of another story, garbage in the query string)."""
+    comment, one of another story, garbage in the query string). ``shown`` is the approved
+    comments on the page in hand, by id."""
     try:
         pk = int(str(raw))
     except (TypeError, ValueError):
         return None
     if thread is None or pk < 1 or pk > 2**62:
         return None
-    node = _find_node(nodes, pk)
-    if node is not None:
-        if node.is_placeholder:
-            return None
-        return ReplyTarget(id=pk, name=node.comment.author_name)
+    if pk in shown:
+        return ReplyTarget(id=pk, name=shown[pk])
     # Only a reply to a comment on another page of the thread costs this extra query.
     found = (
         Comment.objects.approved().filter(pk=pk, thread=thread).only("id", "author_name").first()
@@ -131,24 +121,29 @@ def discussion_context(
     below them. ``form`` is a bound form coming back with errors from a POST."""
     policy = DiscussionSettings.for_request(request)
     newsroom = NewsroomSettings.for_request(request)
-    thread = Thread.objects.filter(article=article).first()
+    try:
+        # Joined in when the story was routed (HomePage.route); a query otherwise.
+        thread: Thread | None = article.discussion_thread
+    except Thread.DoesNotExist:
+        thread = None
     if thread is not None:
         thread.article = article  # comments_open reads it; the page is already in hand
     is_open = actions.comments_open(thread=thread or Thread(article=article), policy=policy)
 
-    cursor = request.GET.get(CURSOR_PARAM) or None
-    page = None
-    if cursor and form is None:
-        # An old, edited or made-up cursor shows the first page rather than an error.
-        try:
-            page = threads.thread_page(thread=thread, policy=policy, cursor=cursor)
-        except threads.InvalidCursor:
-            page = None
-        if page is not None and not page.nodes:
-            page = None
-    if page is None:
-        cursor = None
-        page = threads.thread_page(thread=thread, policy=policy)
+    # A form coming back with errors shows the first page, as the form's own endpoint has none.
+    cursor = (request.GET.get(CURSOR_PARAM) or None) if form is None else None
+    datetime_format = newsroom.datetime_format or DEFAULT_DATETIME_FORMAT
+    # Links start from the story's own address: the same markup is shown on the page a POST
+    # with errors answers at, whose address is the form's endpoint.
+    page_url = article.get_url(request=request) or ""
+    part = thread_part(
+        thread=thread,
+        policy=policy,
+        cursor=cursor,
+        is_open=is_open,
+        datetime_format=datetime_format,
+        page_url=page_url,
+    )
 
     if form is None:
         # A reader without JavaScript who went to sign in mid-comment gets their draft back
@@ -161,48 +156,124 @@ def discussion_context(
     replying_to = None
     if is_open:
         raw_parent = form.parent_id if form.is_bound else request.GET.get(REPLY_PARAM)
-        replying_to = _reply_target(thread=thread, nodes=page.nodes, raw=raw_parent)
+        replying_to = _reply_target(thread=thread, shown=part.shown, raw=raw_parent)
     if replying_to is not None and not form.is_bound:
         form = CommentForm(initial={"parent": replying_to.id})
 
-    newest_first = page.newest_first
-    # In reading order "next" leads to newer comments when the oldest come first.
-    older_cursor = page.next_cursor if newest_first else page.previous_cursor
-    newer_cursor = page.previous_cursor if newest_first else page.next_cursor
-    # Links start from the story's own address: the same markup is shown on the page a POST
-    # with errors answers at, whose address is the form's endpoint.
-    page_url = article.get_url(request=request) or ""
-    cursor_query = urlencode({CURSOR_PARAM: cursor}) if cursor else ""
     return {
         "article": article,
         "policy": policy,
         "thread": thread,
-        "nodes": page.nodes,
-        "count": page.total,
-        "count_text": comment_count_text(page.total),
+        "comments_html": mark_safe(part.html),  # noqa: S308 - built by render_comments
+        "count": part.total,
+        "count_text": comment_count_text(part.total),
         "is_open": is_open,
         "form": form,
         "form_errors": form.summary_errors(),
         "error_status": error_status,
         "replying_to": replying_to,
         "heading": policy.heading or _("Leave a Reply"),
-        "datetime_format": newsroom.datetime_format or DEFAULT_DATETIME_FORMAT,
+        "datetime_format": datetime_format,
         "reply_heading": _reply_heading(replying_to.name) if replying_to else "",
-        "older_url": _page_link(page_url, older_cursor),
-        "newer_url": _page_link(page_url, newer_cursor),
-        "reply_base": f"{page_url}?{cursor_query}&" if cursor_query else f"{page_url}?",
-        "cancel_url": f"{page_url}?{cursor_query}#respond"
-        if cursor_query
-        else f"{page_url}#respond",
+        "older_url": part.older_url,
+        "newer_url": part.newer_url,
+        "cancel_url": part.cancel_url,
         "held_notice": request.GET.get(HELD_PARAM) == "1" and not form.is_bound,
         "post_url": reverse("discussion:post", args=[article.pk]),
         "rendered_at": sign_rendered_at(),
         "honeypot_field": HONEYPOT_FIELD,
         "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
-        "newest_first": newest_first,
+        "newest_first": part.newest_first,
         "strings": script_strings(),
         **discussion_urls(),
     }
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """The part of the discussion that is the same for every reader of one page of a thread:
+    the comments' markup and the links around it. Kept in the fragment cache."""
+
+    html: str
+    total: int
+    shown: dict[int, str]  # approved comments on this page: id -> author's name
+    older_url: str
+    newer_url: str
+    cancel_url: str
+    newest_first: bool
+
+
+def _shown_names(nodes: list[threads.Node]) -> dict[int, str]:
+    shown: dict[int, str] = {}
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if not node.is_placeholder:
+            shown[node.comment.pk] = node.comment.author_name
+        stack.extend(node.children)
+    return shown
+
+
+def thread_part(
+    *,
+    thread: Thread | None,
+    policy: DiscussionSettings,
+    cursor: str | None,
+    is_open: bool,
+    datetime_format: str,
+    page_url: str,
+) -> ThreadPart:
+    if cursor:
+        try:
+            threads.Cursor.decode(cursor)
+        except threads.InvalidCursor:
+            # An old, edited or made-up cursor shows the first page rather than an error (and
+            # does not get a cache entry of its own).
+            cursor = None
+
+    def build() -> ThreadPart:
+        page = threads.thread_page(thread=thread, policy=policy, cursor=cursor) if cursor else None
+        used = cursor
+        if page is None or not page.nodes:
+            used = None
+            page = threads.thread_page(thread=thread, policy=policy)
+        newest_first = page.newest_first
+        # In reading order "next" leads to newer comments when the oldest come first.
+        older_cursor = page.next_cursor if newest_first else page.previous_cursor
+        newer_cursor = page.previous_cursor if newest_first else page.next_cursor
+        cursor_query = urlencode({CURSOR_PARAM: used}) if used else ""
+        return ThreadPart(
+            html=render_comments(
+                page.nodes,
+                datetime_format=datetime_format,
+                reply_base=f"{page_url}?{cursor_query}&" if cursor_query else f"{page_url}?",
+                is_open=is_open,
+            ),
+            total=page.total,
+            shown=_shown_names(page.nodes),
+            older_url=_page_link(page_url, older_cursor),
+            newer_url=_page_link(page_url, newer_cursor),
+            cancel_url=f"{page_url}?{cursor_query}#respond"
+            if cursor_query
+            else f"{page_url}#respond",
+            newest_first=newest_first,
+        )
+
+    if thread is None:
+        return build()
+    key = "|".join(
+        [
+            "thread-html",
+            str(thread.pk),
+            cursor or "",
+            translation.get_language() or "",
+            "open" if is_open else "closed",
+            datetime_format,
+            page_url,
+        ]
+    )
+    # gen:site covers the discussion and newsroom settings (page size, order, time format).
+    return pagecache.fragment(key, [pagecache.GEN_SITE, pagecache.thread_gen(thread.pk)], build)
 
 
 @register.inclusion_tag("discussion/thread.html", takes_context=True)
@@ -374,12 +445,7 @@ def render_comments(
 
 @register.simple_tag(takes_context=True)
 def comment_tree(context: template.Context) -> SafeString:
-    return render_comments(
-        context["nodes"],
-        datetime_format=context["datetime_format"],
-        reply_base=context["reply_base"],
-        is_open=context["is_open"],
-    )
+    return mark_safe(context["comments_html"])  # noqa: S308 - built by render_comments
 
 
 @register.simple_tag

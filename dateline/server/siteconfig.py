@@ -1,0 +1,159 @@
+"""The site a request is for and its settings rows, read once per process and reused until
+``gen:site`` moves.
+
+Every reader request needs the Wagtail ``Site`` for its host (Wagtail matches hostname and
+port in one of the heavier queries of a page), its root page, the newsroom and discussion
+settings, the sections in the navigation, and whether any view restriction exists: seven
+queries on a story page, for rows that change only when an editor saves them — and every such
+save bumps ``gen:site`` (``dateline.server.invalidation``). ``SiteConfigMiddleware`` keeps
+them per process and hands each request its own copies, in the places Wagtail and Dateline
+look first (``request._wagtail_site`` with its root page, the settings' per-request
+attributes, the navigation's per-request list), so their callers get them without a query.
+While a request runs, ``no_view_restrictions()`` tells page code that no page of any site is
+restricted, so it can skip looking (almost every newsroom has none).
+
+Copies, not shared instances: a model instance caches related objects on itself, and a page
+reached through ``site.root_page`` caches its specific page and URLs; sharing one between
+threads would share those too. Each request gets a shallow copy with no related objects
+cached. The generation is read before the rows, so a save that commits while they are being
+read bumps past what is stored here (as for fragments in ``dateline.server.pagecache``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import DisallowedHost
+from django.db.models import Model
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from wagtail.contrib.settings.models import BaseSiteSetting
+from wagtail.models import Site
+
+from dateline.server import pagecache
+
+logger = logging.getLogger(__name__)
+
+# The admin saves these rows: it reads them afresh.
+SKIPPED_PREFIXES = ("/admin/", "/django-admin/", "/static/", "/media/")
+# Hosts are checked against ALLOWED_HOSTS first; this only bounds a wildcard configuration.
+MAX_HOSTS = 64
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    generation: int
+    site: Site | None
+    root_page: Any  # the site's root page, specific (a HomePage)
+    settings: tuple[tuple[str, Model], ...]  # (Wagtail's per-request attribute name, row)
+    nav_sections: tuple[Any, ...]  # newsroom.listings.top_sections of the root page
+    view_restrictions: bool  # whether any page anywhere has a view restriction
+
+
+_snapshots: dict[tuple[str, str], Snapshot] = {}
+_lock = threading.Lock()
+_current: contextvars.ContextVar[Snapshot | None] = contextvars.ContextVar(
+    "dateline_site_snapshot", default=None
+)
+
+
+def no_view_restrictions() -> bool:
+    """True only inside a request, when no page of any site has a view restriction."""
+    snapshot = _current.get()
+    return snapshot is not None and not snapshot.view_restrictions
+
+
+def _setting_models() -> tuple[type[BaseSiteSetting], ...]:
+    from dateline.discussion.models import DiscussionSettings
+    from dateline.newsroom.models import NewsroomSettings
+
+    return (NewsroomSettings, DiscussionSettings)
+
+
+def _fresh_copy(instance: Model) -> Model:
+    duplicate = copy.copy(instance)
+    duplicate._state.fields_cache = {}
+    duplicate.__dict__.pop("_page_url_cache", None)
+    return duplicate
+
+
+def _load(request: HttpRequest, generation: int) -> Snapshot:
+    from wagtail.models import PageViewRestriction
+
+    from dateline.newsroom.listings import top_sections
+
+    view_restrictions = PageViewRestriction.objects.exists()
+    site = Site.find_for_request(request)
+    if site is None:
+        return Snapshot(generation, None, None, (), (), view_restrictions)
+    root_page = site.root_page.specific
+    rows = [(m.get_cache_attr_name(), m.for_site(site)) for m in _setting_models()]
+    return Snapshot(
+        generation=generation,
+        site=_fresh_copy(site),
+        root_page=_fresh_copy(root_page),
+        settings=tuple((name, _fresh_copy(row)) for name, row in rows),
+        nav_sections=tuple(_fresh_copy(s) for s in top_sections(request, root_page)),
+        view_restrictions=view_restrictions,
+    )
+
+
+def prime(request: HttpRequest) -> Snapshot:
+    """Put this request's site, root page, settings and navigation where their readers look."""
+    key = (request.get_host(), request.get_port())
+    generation = pagecache.generations().read([pagecache.GEN_SITE])[0]
+    snapshot = _snapshots.get(key)
+    if snapshot is None or snapshot.generation != generation:
+        snapshot = _load(request, generation)
+        with _lock:
+            if len(_snapshots) >= MAX_HOSTS:
+                _snapshots.clear()
+            _snapshots[key] = snapshot
+    if snapshot.site is None:
+        request._wagtail_site = None  # type: ignore[attr-defined]
+        return snapshot
+    site = _fresh_copy(snapshot.site)
+    root_page = _fresh_copy(snapshot.root_page)
+    site._state.fields_cache["root_page"] = root_page
+    request._wagtail_site = site  # type: ignore[attr-defined]
+    for name, row in snapshot.settings:
+        mine = _fresh_copy(row)
+        mine._request = request  # type: ignore[attr-defined]  # as BaseSiteSetting.for_request does
+        setattr(request, name, mine)
+    # newsroom.listings.top_sections looks here first.
+    request.__dict__["_dateline_top_sections"] = {
+        root_page.pk: [_fresh_copy(section) for section in snapshot.nav_sections]
+    }
+    return snapshot
+
+
+def forget() -> None:
+    """Drop every snapshot (tests, whose rolled-back rows must not outlive them)."""
+    with _lock:
+        _snapshots.clear()
+
+
+class SiteConfigMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        snapshot = None
+        if not request.path_info.startswith(SKIPPED_PREFIXES):
+            try:
+                snapshot = prime(request)
+            except DisallowedHost:
+                pass  # CommonMiddleware answers it
+            except Exception:  # without the snapshot every read simply queries
+                logger.exception("site configuration: could not prime the request")
+        token = _current.set(snapshot)
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,202 @@
+"""Fragments every reader shares (dateline/server/pagecache.py ``fragment``): a story's rendered
+thread and its comments as JSON are reused until the thread changes, and every change a reader
+should see shows on the next request — with the whole-page cache off, as signed-in readers and
+the page cache's misses get them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from dateline.discussion import actions as discussion_actions
+from dateline.discussion.models import Comment
+from dateline.server import pagecache
+from tests.factories import discussion_policy, make_article, post_guest_comment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fragment_cache(settings) -> Iterator[None]:
+    settings.DATELINE_PAGE_CACHE = False
+    settings.DATELINE_FRAGMENT_CACHE = True
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+
+
+@pytest.fixture
+def policy(home):
+    return discussion_policy(mode="publish")
+
+
+@pytest.fixture
+def article(section):
+    return make_article(section, title="The ferry runs again")
+
+
+def _queries(client: Client, url: str) -> tuple[int, bytes]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    return len(captured), response.content
+
+
+def _thread_json(client: Client, article) -> dict:
+    response = client.get("/comments/api/threads/", {"article": article.pk})
+    assert response.status_code == HTTPStatus.OK
+    return response.json()
+
+
+def _bodies(data: dict) -> list[str]:
+    found: list[str] = []
+    stack = list(data["comments"])
+    while stack:
+        comment = stack.pop()
+        found.append(comment["html"])
+        stack.extend(comment["replies"])
+    return found
+
+
+def test_a_second_reader_gets_the_rendered_thread_without_its_queries(client, article, policy):
+    post_guest_comment(article, "The crossing takes ten minutes now.", policy=policy)
+    client.get(article.url)  # the process's site snapshot, and the fragment
+    first, _ = _queries(Client(), article.url)
+    caches["pages"].clear()
+    rebuilt, content = _queries(Client(), article.url)
+
+    assert b"The crossing takes ten minutes" in content
+    assert rebuilt - first == 2  # the top-level comments and their replies
+
+
+def test_a_new_approved_comment_shows_on_the_next_request(client, article, home):
+    held = discussion_policy(mode="hold_all")
+    comment = post_guest_comment(article, "Tickets cost less than the bridge toll.", policy=held)
+    client.get(article.url)
+    assert b"Tickets cost less" not in client.get(article.url).content
+    assert _bodies(_thread_json(client, article)) == []
+
+    discussion_actions.set_status(
+        comments=[comment], status=Comment.Status.APPROVED, moderator=None
+    )
+
+    assert b"Tickets cost less" in client.get(article.url).content
+    assert any("Tickets cost less" in body for body in _bodies(_thread_json(client, article)))
+
+
+def test_a_removed_comment_disappears_on_the_next_request(client, article, policy):
+    comment = post_guest_comment(article, "The old pier is rotten.", policy=policy)
+    assert b"The old pier" in client.get(article.url).content
+    assert _bodies(_thread_json(client, article))
+
+    discussion_actions.set_status(comments=[comment], status=Comment.Status.SPAM, moderator=None)
+
+    assert b"The old pier" not in client.get(article.url).content
+    assert _bodies(_thread_json(client, article)) == []
+
+
+def test_a_moderators_and_an_authors_edits_show_on_the_next_request(client, article, policy):
+    posted = discussion_actions.post_comment(
+        thread=discussion_actions.thread_for_article(article=article),
+        body="Two boats an hour.",
+        policy=policy,
+        meta=discussion_actions.RequestMeta(ip_address="192.0.2.7"),
+        guest=discussion_actions.GuestDetails(name="Samir", email="samir@example.org"),
+    )
+    assert b"Two boats an hour" in client.get(article.url).content
+    _thread_json(client, article)
+
+    discussion_actions.edit_comment(
+        comment=posted.comment, token=posted.edit_token, body="Three boats an hour.", policy=policy
+    )
+    assert b"Three boats an hour" in client.get(article.url).content
+    assert any("Three boats" in body for body in _bodies(_thread_json(client, article)))
+
+    discussion_actions.edit_by_moderator(
+        comment=posted.comment, body="Four boats an hour.", policy=policy, moderator=None
+    )
+    assert b"Four boats an hour" in client.get(article.url).content
+    assert any("Four boats" in body for body in _bodies(_thread_json(client, article)))
+
+
+def test_a_signed_in_reader_sees_a_comment_posted_after_their_last_visit(client, article, policy):
+    reader = User.objects.create_user("reader", password="pw-for-tests-only")
+    client.force_login(reader)
+    assert client.get(article.url).status_code == HTTPStatus.OK
+
+    post_guest_comment(article, "The timetable is on the quay.", policy=policy)
+
+    assert b"The timetable is on the quay" in client.get(article.url).content
+
+
+def test_a_comment_on_one_story_leaves_the_other_storys_thread_cached(client, article, section):
+    other = make_article(section, title="Bus fares rise")
+    policy = discussion_policy(mode="publish")
+    post_guest_comment(other, "Fares went up twice this year.", policy=policy)
+    client.get(other.url)
+    warm, _ = _queries(client, other.url)
+
+    post_guest_comment(article, "Only the ferry story changes.", policy=policy)
+
+    again, content = _queries(client, other.url)
+    assert again == warm
+    assert b"Fares went up twice" in content
+
+
+def test_each_language_gets_its_own_rendering(client, article, policy):
+    post_guest_comment(article, "A comment in any language.", policy=policy)
+    english = client.get(article.url, headers={"accept-language": "en"}).content.decode()
+    arabic = client.get(article.url, headers={"accept-language": "ar"}).content.decode()
+
+    assert "Reply" in english
+    assert 'class="comment__reply"' in arabic
+    assert ">Reply<" not in arabic
+
+
+def test_a_change_to_the_discussion_settings_rerenders_the_thread(client, article, policy):
+    for n in range(3):
+        post_guest_comment(article, f"Comment number {n}.", policy=policy)
+    content = client.get(article.url).content.decode()
+    assert content.index("Comment number 0") < content.index("Comment number 2")
+
+    discussion_policy(mode="publish", order="newest")
+
+    content = client.get(article.url).content.decode()
+    assert content.index("Comment number 2") < content.index("Comment number 0")
+
+
+def test_a_result_built_while_its_thread_changed_is_not_reused(article, policy):
+    """The numbers are read before the database: a bump during the build makes the stored
+    result stale at once."""
+    thread = discussion_actions.thread_for_article(article=article)
+    names = [pagecache.thread_gen(thread.pk)]
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(1)
+        if len(builds) == 1:
+            pagecache.bump(*names)  # a writer commits while the first build reads
+        return len(builds)
+
+    assert pagecache.fragment("race", names, build) == 1
+    assert pagecache.fragment("race", names, build) == 2
+    assert pagecache.fragment("race", names, build) == 2
+
+
+def test_with_the_fragment_cache_off_every_request_builds(settings):
+    settings.DATELINE_FRAGMENT_CACHE = False
+    calls: list[int] = []
+
+    def build() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert pagecache.fragment("off", ["gen:thread:1"], build) == 1
+    assert pagecache.fragment("off", ["gen:thread:1"], build) == 2
