@@ -99,6 +99,7 @@ def thread_for_article(*, article: ArticlePage) -> Thread:
             "url": article.full_url or "",
         },
     )
+    thread.article = article  # the caller's copy: checks such as comments_open read it
     return thread
 
 

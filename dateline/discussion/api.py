@@ -792,6 +792,9 @@ EMBED_STRINGS = {
     "required": gettext_lazy("(required)"),
     "optional": gettext_lazy("(optional)"),
     "honeypot": gettext_lazy("Leave this field empty"),
+    "remember": gettext_lazy(
+        "Save my name, email, and website in this browser for the next time I comment."
+    ),
     "submit": gettext_lazy("Post Comment"),
     "sending": gettext_lazy("Posting…"),
     "closed": gettext_lazy("Comments are closed."),

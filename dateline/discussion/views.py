@@ -187,7 +187,9 @@ def _retry_message(limited: ratelimits.RateLimited) -> str:
         "Please try again in %(seconds)d seconds.",
         limited.retry_after,
     ) % {"seconds": limited.retry_after}
-    return f"{limited.message or _('You are posting comments too quickly.')} {wait}"
+    # Outside the f-string: makemessages cannot see a string inside one.
+    message = limited.message or _("You are posting comments too quickly.")
+    return f"{message} {wait}"
 
 
 def _comment_location(

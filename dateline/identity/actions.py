@@ -27,6 +27,7 @@ from dateline.identity.models import IdentitySettings, UsedEmailLink
 from dateline.identity.profiles import ProviderProfile, clean_display_name
 from dateline.notifications import emails
 from dateline.notifications.models import OutboundMessage
+from dateline.server import invalidation as page_invalidation
 
 EMAIL_LINK_SALT = "dateline.identity.email-link"
 EMAIL_PROVIDER = "email"
@@ -371,6 +372,8 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
             Commenter.objects.filter(pk=tombstone.pk).update(
                 approved_comment_count=F("approved_comment_count") + approved
             )
+        # The name and website just left every page these comments are on, cached or not.
+        page_invalidation.comments_changed(ids)
         now = timezone.now()
         banned = (
             Ban.objects.filter(commenter=locked)

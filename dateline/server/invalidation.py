@@ -138,6 +138,28 @@ def comment_changed(comment: Any) -> None:
             _purge([page.get_full_url()])
 
 
+def comments_changed(comment_ids: Iterable[int]) -> None:
+    """Many comments changed at once (a deleted identity's comments renamed or removed):
+    every thread and story they are on is stale."""
+    from dateline.discussion.models import Comment
+
+    rows = (
+        Comment.objects.filter(pk__in=list(comment_ids))
+        .values_list("thread_id", "thread__article_id")
+        .distinct()
+    )
+    names: list[str] = []
+    article_ids: list[int] = []
+    for thread_id, article_id in rows:
+        names.append(pagecache.thread_gen(thread_id))
+        if article_id is not None:
+            names.append(pagecache.page_gen(article_id))
+            article_ids.append(article_id)
+    pagecache.bump(*names)
+    if article_ids and frontend_cache_enabled():
+        _purge(p.get_full_url() for p in Page.objects.filter(pk__in=article_ids))
+
+
 def site_changed() -> None:
     pagecache.bump(pagecache.GEN_SITE)
 

@@ -177,3 +177,28 @@ def test_a_banned_identity_cannot_shed_its_ban_by_deleting_itself(
     assert not Comment.objects.filter(commenter=kept).exists()
     with pytest.raises(discussion_actions.CommenterBanned):
         post_as(kept, article, "I am back.", publish_policy)
+
+
+def test_a_deleted_identitys_name_leaves_cached_pages_at_once(
+    client, nadia, conversation, settings
+):
+    from django.core.cache import caches
+    from django.test import Client
+
+    settings.DATELINE_PAGE_CACHE = True
+    settings.DATELINE_FRAGMENT_CACHE = True
+    caches["pages"].clear()
+    article_url = conversation[0].thread.article.url
+    anonymous = Client()
+    anonymous.get(article_url)
+    assert anonymous.get(article_url)["X-Cache"] == "hit"
+    assert "Nadia Karim" in anonymous.get(article_url).content.decode()
+    sign_in(client, nadia)
+
+    client.post("/identity/me/delete/", {"confirm": "on"})
+
+    page = anonymous.get(article_url).content.decode()
+    assert "Nadia Karim" not in page
+    assert "nadia.example.org" not in page
+    assert "Former reader" in page
+    caches["pages"].clear()
