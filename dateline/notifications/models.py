@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -245,7 +245,9 @@ class OutboundMessage(models.Model):
     # A reader notification about a comment is dropped if the comment stops being approved
     # before the message leaves (no foreign key: the history outlives the comment).
     comment_id = models.PositiveBigIntegerField(null=True, blank=True)
-    subject = models.CharField(_("subject"), max_length=255)
+    # "subject" alone is also a commenter's provider subject (discussion); this one is an
+    # email's, and Arabic needs two different words.
+    subject = models.CharField(pgettext_lazy("email message", "subject"), max_length=255)
     text = models.TextField(_("text"))
     html = models.TextField(_("HTML"), blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)

@@ -302,3 +302,18 @@ def test_a_link_from_a_form_without_a_token_asks_again_and_keeps_the_draft(artic
     assert 'name="body" value="Draft text"' in html
     assert not OutboundMessage.objects.exists()
     assert session.DRAFT_KEY not in reader.session
+
+
+def test_on_an_arabic_site_the_link_arrives_in_arabic_right_to_left(client, article_path, settings):
+    settings.LANGUAGE_CODE = "ar"
+
+    client.post(
+        f"/identity/email/?next={article_path}",
+        {"name": "Rana", "email": "rana@example.org", "website": ""},
+        HTTP_ACCEPT_LANGUAGE="en",  # the site's language decides, not the request's
+    )
+
+    [row] = OutboundMessage.objects.all()
+    assert row.subject.startswith("أكّد بريدك الإلكتروني للتعليق على ")
+    assert '<html lang="ar" dir="rtl">' in row.html
+    assert "/identity/email/confirm/" in row.text
