@@ -6,8 +6,10 @@
 For each database set-up — SQLite with the local-memory cache, then PostgreSQL + Redis when
 their server programs are installed (throwaway instances on free ports, as scripts/test.sh
 starts them) — it creates a throwaway data directory, migrates, loads the bench data
-(``bench/load.py``), starts ``dateline serve`` twice (page cache on, and off for the "cold"
-rows), and measures with wrk at each connection count. Results go to docs/performance.md with
+(``bench/load.py``), starts ``dateline serve`` three times — page cache on ("cached"), page
+cache off with the thread fragments still cached ("cold": what a signed-in reader or a page
+cache miss costs), and every cache off ("bare") — and measures with wrk at each connection
+count. Results go to docs/performance.md with
 the machine, its load average during the run, and the peers' numbers from GUIDE.md §4.
 """
 
@@ -42,7 +44,7 @@ DOC = ROOT / "docs" / "performance.md"
 class Scenario:
     key: str
     label: str
-    server: str  # "cached" or "cold"
+    server: str  # "cached", "cold" (page cache off) or "bare" (no cache at all)
     path: str
     script: str = "get.lua"
     args: tuple[str, ...] = ()
@@ -220,9 +222,13 @@ SERVER_PIDS: dict[str, int] = {}
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], *, page_cache: bool, log: Path) -> Iterator[str]:
+def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path) -> Iterator[str]:
     port = free_port()
-    env = {**env, "DATELINE_PAGE_CACHE": "true" if page_cache else "false"}
+    env = {
+        **env,
+        "DATELINE_PAGE_CACHE": "true" if page_cache else "false",
+        "DATELINE_FRAGMENT_CACHE": "true" if fragments else "false",
+    }
     with log.open("w") as out:
         proc = subprocess.Popen(
             [PY, "-m", "dateline", "serve", "--no-worker", "--bind", f"127.0.0.1:{port}"],
@@ -330,14 +336,25 @@ def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]
             "cached", "Story page, 20 comments, cached", "cached", small, target="≥ 3,000 req/s"
         ),
         Scenario(
-            "cold", "Story page, 20 comments, page cache off", "cold", small, target="≥ 300 req/s"
+            "cold",
+            "Story page, 20 comments, page cache off (thread fragment cached)",
+            "cold",
+            small,
+            target="≥ 300 req/s",
         ),
+        Scenario("bare", "Story page, 20 comments, no cache at all", "bare", small),
         Scenario(
             "json",
             "Thread as JSON, 20 comments",
             "cold",
             f"/comments/api/threads/?article={data['small_id']}",
             target="≥ 1,000 req/s",
+        ),
+        Scenario(
+            "json-bare",
+            "Thread as JSON, 20 comments, no cache at all",
+            "bare",
+            f"/comments/api/threads/?article={data['small_id']}",
         ),
         Scenario(
             "post",
@@ -352,15 +369,15 @@ def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]
         ),
         Scenario(
             "big-first",
-            "Story, 10,000 comments, first page, cache off",
-            "cold",
+            "Story, 10,000 comments, first page, no cache at all",
+            "bare",
             big,
             target="≤ 2× the 20-comment story",
         ),
         Scenario(
             "big-deep",
-            "Story, 10,000 comments, deep page (cursor), cache off",
-            "cold",
+            "Story, 10,000 comments, deep page (cursor), no cache at all",
+            "bare",
             f"{big}?comments={data['deep_cursor']}",
             target="≈ the first page",
         ),
@@ -398,10 +415,13 @@ def bench_setup(setup: Setup, tmp: Path, connections: list[int], duration: int) 
     )
     marker = f"bench{int(time.time())}"
     with (
-        server(env, page_cache=True, log=tmp / f"{setup.name}-cached.log") as cached,
-        server(env, page_cache=False, log=tmp / f"{setup.name}-cold.log") as cold,
+        server(
+            env, page_cache=True, fragments=True, log=tmp / f"{setup.name}-cached.log"
+        ) as cached,
+        server(env, page_cache=False, fragments=True, log=tmp / f"{setup.name}-cold.log") as cold,
+        server(env, page_cache=False, fragments=False, log=tmp / f"{setup.name}-bare.log") as bare,
     ):
-        bases = {"cached": cached, "cold": cold}
+        bases = {"cached": cached, "cold": cold, "bare": bare}
         for base in bases.values():  # warm up: imports, connections, the first renders
             wrk(base + str(data["small_url"]), connections=8, duration=2, script="get.lua")
         for scenario in scenarios(data, marker, tmp):
@@ -544,7 +564,7 @@ def _verdict(key: str, at: Result, by_key: dict[str, list[Result]], judge_at: in
     if key in goals:
         return "✔" if at.rps >= goals[key] else "✘"
     if key == "big-first":
-        small = rps("cold")
+        small = rps("bare")  # both without any cache: what the keyset pages cost
         return (
             f"({small / at.rps:.2f}×) {'✔' if small and small / at.rps <= 2 else '✘'}"
             if small
