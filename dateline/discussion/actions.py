@@ -27,6 +27,7 @@ from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettin
 from dateline.newsroom.models import ArticlePage, SectionPage
 from dateline.notifications import actions as notifications
 from dateline.server import invalidation as page_invalidation
+from dateline.server import siteconfig
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
 MAX_WEBSITE_LENGTH = 200
@@ -171,6 +172,13 @@ def thread_for_embed(
     return thread
 
 
+def _sections_closed_to_comments() -> frozenset[str]:
+    # Few sections and all of them small rows; every change to one bumps gen:site.
+    return frozenset(
+        SectionPage.objects.filter(comments_enabled=False).values_list("path", flat=True)
+    )
+
+
 def comments_open(
     *, thread: Thread, policy: DiscussionSettings, now: datetime.datetime | None = None
 ) -> bool:
@@ -181,7 +189,8 @@ def comments_open(
         return True
     if not article.comments_enabled or not article.live:
         return False
-    if SectionPage.objects.ancestor_of(article).filter(comments_enabled=False).exists():
+    closed = siteconfig.shared("sections-closed-to-comments", _sections_closed_to_comments)
+    if any(article.path.startswith(path) for path in closed if path != article.path):
         return False
     closes = policy.closes_at(article.publication_time)
     return closes is None or (now or timezone.now()) < closes

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from dateline.discussion.models import Commenter
 from dateline.identity import session
+from dateline.server import siteconfig
 
 # How each built-in provider is named to readers ("Log in with …", "… your X account").
 PROVIDER_NAMES = {
@@ -62,7 +63,12 @@ def current_commenter(request: HttpRequest) -> Commenter | None:
 
 def enabled_providers(request: HttpRequest | None) -> list[ProviderChoice]:
     """Providers that are configured (admin or environment) and enabled, in a stable order:
-    the built-in ones first, then OpenID Connect providers by name."""
+    the built-in ones first, then OpenID Connect providers by name. Within a request, read
+    once per site snapshot (saving a provider in the admin bumps gen:site)."""
+    return list(siteconfig.shared("enabled-providers", lambda: _enabled_providers(request)))
+
+
+def _enabled_providers(request: HttpRequest | None) -> tuple[ProviderChoice, ...]:
     apps = get_adapter(request).list_apps(request)
     choices = []
     for app in apps:
@@ -75,7 +81,7 @@ def enabled_providers(request: HttpRequest | None) -> list[ProviderChoice]:
         )
     order = list(BRANDS.values())
     choices.sort(key=lambda c: (order.index(c.brand), c.name.casefold()))
-    return choices
+    return tuple(choices)
 
 
 def provider_choice(request: HttpRequest, provider_id: str) -> ProviderChoice | None:

@@ -23,6 +23,7 @@ from dateline.newsroom.models import (
     paginate,
 )
 from dateline.newsroom.structured_data import article_json_ld
+from dateline.server import siteconfig
 
 HOME_TOP_STORIES = 5
 HOME_STORIES_PER_SECTION = 4
@@ -111,8 +112,21 @@ def section_context(section: SectionPage, request: HttpRequest) -> dict[str, Any
     }
 
 
+def _sections_by_path() -> dict[str, SectionPage]:
+    return {s.path: s for s in SectionPage.objects.only(*SECTION_FIELDS)}
+
+
+def _section_of(article: ArticlePage) -> SectionPage | None:
+    """The story's section, from the per-site list of sections (every change to a section
+    bumps gen:site), as this request's own copy."""
+    found = siteconfig.shared("sections-by-path", _sections_by_path).get(
+        article.path[: -Page.steplen]
+    )
+    return siteconfig.copy_for_request(found) if found is not None else None  # type: ignore[return-value]
+
+
 def article_context(article: ArticlePage, request: HttpRequest) -> dict[str, Any]:
-    section = SectionPage.objects.parent_of(article).only(*SECTION_FIELDS).first()
+    section = _section_of(article)
     preview = article.pk is None or getattr(request, "is_preview", False)
     if preview:
         # Previews render unsaved in-memory relations; the database rows are what readers see.

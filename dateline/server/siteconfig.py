@@ -26,7 +26,7 @@ import copy
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import DisallowedHost
@@ -54,6 +54,8 @@ class Snapshot:
     settings: tuple[tuple[str, Model], ...]  # (Wagtail's per-request attribute name, row)
     nav_sections: tuple[Any, ...]  # newsroom.listings.top_sections of the root page
     view_restrictions: bool  # whether any page anywhere has a view restriction
+    # Values derived from rows that only change with gen:site (``shared``).
+    derived: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 _snapshots: dict[tuple[str, str], Snapshot] = {}
@@ -61,6 +63,26 @@ _lock = threading.Lock()
 _current: contextvars.ContextVar[Snapshot | None] = contextvars.ContextVar(
     "dateline_site_snapshot", default=None
 )
+
+
+def shared[T](name: str, compute: Callable[[], T]) -> T:
+    """A value computed from rows whose every change bumps ``gen:site`` (sections, sign-in
+    providers…), computed once per snapshot and shared by the requests that use it. Outside a
+    request it is computed each time. It must be immutable, or copied by the caller: other
+    threads read it too."""
+    snapshot = _current.get()
+    if snapshot is None:
+        return compute()
+    try:
+        return snapshot.derived[name]
+    except KeyError:
+        value = snapshot.derived[name] = compute()
+        return value
+
+
+def copy_for_request(instance: Model) -> Model:
+    """A shared model instance's own copy for this request (see the module docstring)."""
+    return _fresh_copy(instance)
 
 
 def no_view_restrictions() -> bool:

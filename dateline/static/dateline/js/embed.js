@@ -335,8 +335,7 @@
     rememberBox = el("input");
     rememberBox.type = "checkbox";
     rememberBox.id = "dateline-" + uid + "-remember";
-    var rememberLabel = el("label", null, t("remember",
-      "Save my name, email, and website in this browser for the next time I comment."));
+    var rememberLabel = el("label", null, t("remember"));
     rememberLabel.htmlFor = rememberBox.id;
     remember.append(rememberBox, " ", rememberLabel);
     form.appendChild(remember);
