@@ -36,9 +36,10 @@ BUDGETS = {
     "section RSS feed": 7,
     "sitemap": 7,
 }
-# The story's own (route, section, bylines, corrections, tags, lead image and its sizes), the
-# discussion under it (open or closed, sign-in providers; its comments are two more).
-ARTICLE_PAGE_BUDGET = 10
+# The story's own: its route (with its thread), bylines, corrections, tags, the lead image and
+# its sizes; the discussion's comments are two more when there are any. The section, the
+# settings and the sign-in choices come from the site snapshot.
+ARTICLE_PAGE_BUDGET = 7
 
 
 class Newsroom:
