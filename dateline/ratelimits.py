@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache, caches
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,11 @@ class RateLimited(Exception):
 
 
 def cache_is_shared() -> bool:
-    """Whether every app process counts in the same place. The local-memory cache counts in
-    each process apart, so behind gunicorn's N workers a limit of one is really N; the dummy
-    cache does not count at all."""
-    return not isinstance(caches["default"], LocMemCache | DummyCache)
+    """Whether every app process counts in the same place, atomically. Only Redis does: the
+    local-memory cache counts in each process apart (behind gunicorn's N workers a limit of
+    one is really N), the dummy cache does not count at all, and the file and database caches
+    increment by reading then writing, so two processes can both count "first"."""
+    return isinstance(caches["default"], RedisCache)
 
 
 def _cache_key(scope: str, key: str) -> str:

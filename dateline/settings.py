@@ -6,6 +6,7 @@ in ``DATELINE_DATA_DIR``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import sys
@@ -42,16 +43,26 @@ def _secret_key() -> str:
         return given
     # Generated once and kept beside the database, so sessions and signed links survive restarts.
     key_file = DATA_DIR / "secret_key"
-    if not key_file.exists() or not key_file.read_text().strip():
-        _write_secret_key(key_file, replace=key_file.exists())
+    if not _key_in(key_file):
+        # Several processes start at once (gunicorn's workers, the background worker): the
+        # first to take the lock writes the key, the others then read that one.
+        with open(DATA_DIR / ".secret_key.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _key_in(key_file):
+                _write_secret_key(key_file)
     return key_file.read_text().strip()
 
 
-def _write_secret_key(key_file: Path, *, replace: bool) -> None:
-    """Write the key whole under a temporary name, then put it in place in one step: several
-    processes start at once (gunicorn's workers, the background worker), and one must never
-    read a file created but not yet written, an empty key. Hard-linking into place fails if
-    another process got there first, so every process ends up with the same key."""
+def _key_in(key_file: Path) -> bool:
+    try:
+        return bool(key_file.read_text().strip())
+    except FileNotFoundError:
+        return False
+
+
+def _write_secret_key(key_file: Path) -> None:
+    """Write the key whole under a temporary name, then put it in place in one step, so no
+    process ever reads a file created but not yet written (an empty key)."""
     fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
     try:
         os.fchmod(fd, 0o600)  # mkstemp's mode already, whatever the umask; said for the reader
@@ -59,15 +70,7 @@ def _write_secret_key(key_file: Path, *, replace: bool) -> None:
             out.write(secrets.token_urlsafe(50))
             out.flush()
             os.fsync(out.fileno())
-        if replace:  # an empty file left by a crash: nobody can have used that key
-            os.replace(temporary, key_file)
-            return
-        try:
-            os.link(temporary, key_file)
-        except FileExistsError:
-            pass  # another process won: its key is the one
-        except OSError:  # a file system without hard links
-            os.replace(temporary, key_file)
+        os.replace(temporary, key_file)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

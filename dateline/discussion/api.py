@@ -631,7 +631,7 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
     # (gen:site covers the page size and order).
     part = (
         pagecache.fragment(
-            f"thread-json|{thread.pk}|{cursor or ''}",
+            f"thread-json|{thread.pk}|{caller.policy.pk}|{cursor or ''}",
             [pagecache.GEN_SITE, pagecache.thread_gen(thread.pk)],
             comments,
         )

@@ -10,9 +10,11 @@ and gets JSON back. State changes only on POST, and only with a valid CSRF token
 from __future__ import annotations
 
 import datetime
+import email.errors
 import email.parser
 import email.policy
 import ipaddress
+import itertools
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlencode
@@ -108,24 +110,31 @@ def _raw_form_fields(request: HttpRequest) -> list[tuple[bytes, bytes]]:
     except RawPostDataException:  # already parsed upstream; Django's decoding stands
         return []
     content_type = (request.content_type or "").lower()
+    # No more fields than Django itself accepts (it refuses the rest with a 400 when the form
+    # is read); this only looks at what Django will decode.
+    most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 1000
     if content_type == "application/x-www-form-urlencoded":
         fields = []
-        for pair in raw.split(b"&"):
+        for pair in raw.split(b"&", most)[:most]:
             if pair:
                 name, _sep, value = pair.replace(b"+", b" ").partition(b"=")
                 fields.append((unquote_to_bytes(name), unquote_to_bytes(value)))
         return fields
     if content_type == "multipart/form-data":
         header = f"Content-Type: {request.META.get('CONTENT_TYPE', '')}\r\n\r\n".encode()
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
-        if not message.is_multipart():
+        try:
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+            if not message.is_multipart():
+                return []
+            fields = []
+            for part in itertools.islice(message.iter_parts(), most):
+                payload = part.get_payload(decode=True)
+                if part.get_filename() is None and isinstance(payload, bytes):
+                    field = str(part.get_param("name", "", header="content-disposition"))
+                    fields.append((field.encode("utf-8", "surrogateescape"), payload))
+        # Malformed (a bad header, an unknown charset): Django's own parser answers it next.
+        except (email.errors.MessageError, ValueError, LookupError, TypeError, IndexError):
             return []
-        fields = []
-        for part in message.iter_parts():
-            payload = part.get_payload(decode=True)
-            if part.get_filename() is None and isinstance(payload, bytes):
-                field = str(part.get_param("name", "", header="content-disposition"))
-                fields.append((field.encode("utf-8", "surrogateescape"), payload))
         return fields
     return []
 

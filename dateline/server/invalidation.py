@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.urls import reverse
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from dateline.server import pagecache
@@ -215,9 +215,12 @@ def _on_slug_changed(sender: Any, instance: Page, instance_before: Page, **kwarg
 
 
 def _on_site_data_saved(sender: Any, **kwargs: Any) -> None:
-    # A new row (settings created with their defaults on first use, a new tag or author) is on
-    # no page yet.
-    if kwargs.get("raw") or kwargs.get("created"):
+    # A new tag or author is on no page yet, and settings are created with their defaults on
+    # a site's first request. A new Site is not skipped: a host served so far by the default
+    # site must get its own from the next request (siteconfig keeps a snapshot per host).
+    if kwargs.get("raw"):
+        return
+    if kwargs.get("created") and sender is not Site:
         return
     site_changed()
 
@@ -232,7 +235,7 @@ def connect() -> None:
     from allauth.socialaccount.models import SocialApp
     from django.apps import apps
     from taggit.models import Tag
-    from wagtail.models import PageViewRestriction, Site
+    from wagtail.models import PageViewRestriction
 
     from dateline.discussion.models import DiscussionSettings
     from dateline.identity.models import IdentitySettings

@@ -291,6 +291,16 @@ def fragment(key: str, names: Sequence[str], build: Callable[[], Any]) -> Any:
         else:
             found = store.get(full_key)
             values = gens.read(ordered)
+        from dateline.server import siteconfig
+
+        site_generation = siteconfig.generation()
+        if site_generation is not None:
+            # The settings this request uses were read with its site snapshot, before now: a
+            # fragment built from them belongs to the snapshot's generation, not a newer one.
+            values = [
+                site_generation if n == GEN_SITE else v
+                for n, v in zip(ordered, values, strict=True)
+            ]
         deps = tuple(zip(ordered, values, strict=True))
         if isinstance(found, Fragment) and found.deps == deps:
             return found.value

@@ -85,6 +85,13 @@ def copy_for_request(instance: Model) -> Model:
     return _fresh_copy(instance)
 
 
+def generation() -> int | None:
+    """The ``gen:site`` this request's snapshot was read under (None outside a request):
+    whatever the request builds from the snapshot's rows belongs to that generation."""
+    snapshot = _current.get()
+    return snapshot.generation if snapshot is not None else None
+
+
 def no_view_restrictions() -> bool:
     """True only inside a request, when no page of any site has a view restriction."""
     snapshot = _current.get()

@@ -143,3 +143,23 @@ def test_an_edit_with_a_stray_byte_is_refused_and_the_comment_is_unchanged(clien
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"] == {"body": NOT_UTF8}
     assert Comment.objects.get().body == "Sweet this year."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--x\r\nContent-Disposition: form-data; name="body"\r\nContent-Type: text/plain; charset="nonsense-charset"\r\n\r\nhello\r\n--x--\r\n',
+        b'--x\r\nContent-Disposition: form-data; name*="\r\n\r\n\r\n--x',
+        b"\x00\xff garbage with no boundary at all",
+    ],
+)
+def test_a_malformed_multipart_body_is_a_clear_refusal_never_a_500(client, article, body):
+    response = client.generic(
+        "POST",
+        f"/comments/post/{article.pk}/",
+        body,
+        content_type="multipart/form-data; boundary=x",
+    )
+
+    assert 400 <= response.status_code < 500
+    assert not Comment.objects.exists()

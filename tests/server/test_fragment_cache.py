@@ -200,3 +200,22 @@ def test_with_the_fragment_cache_off_every_request_builds(settings):
 
     assert pagecache.fragment("off", ["gen:thread:1"], build) == 1
     assert pagecache.fragment("off", ["gen:thread:1"], build) == 2
+
+
+def test_two_sites_sharing_a_page_tree_get_their_own_thread_order(client, article, home, settings):
+    from wagtail.models import Site
+
+    from dateline.discussion.models import DiscussionSettings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "second.example"]
+    policy = discussion_policy(mode="publish")
+    for n in range(3):
+        post_guest_comment(article, f"Comment number {n}.", policy=policy)
+    second = Site.objects.create(hostname="second.example", port=80, root_page=home)
+    DiscussionSettings.objects.create(site=second, order="newest", mode="publish")
+
+    first_site = client.get(article.url).content.decode()
+    second_site = client.get(article.url, headers={"host": "second.example"}).content.decode()
+
+    assert first_site.index("Comment number 0") < first_site.index("Comment number 2")
+    assert second_site.index("Comment number 2") < second_site.index("Comment number 0")

@@ -149,8 +149,10 @@ def test_the_generated_secret_key_is_kept_private_and_the_same_at_the_next_start
     assert first == second == key_file.read_text().strip()
     assert len(first) >= 50
     assert key_file.stat().st_mode & 0o777 == 0o600
+    # No temporary file is left behind; the lock file is what processes starting together share.
     assert sorted(p.name for p in key_file.parent.iterdir() if "secret_key" in p.name) == [
-        "secret_key"
+        ".secret_key.lock",
+        "secret_key",
     ]
 
 
@@ -165,6 +167,17 @@ def test_processes_starting_together_on_a_fresh_site_all_get_the_same_key(tmp_pa
 
     assert len(set(keys)) == 1
     assert keys[0] == (tmp_path / "data" / "secret_key").read_text().strip()
+
+
+def test_processes_starting_together_after_a_crash_agree_on_the_new_key(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret_key").write_text("")
+    processes = [secret_key_process(tmp_path) for _ in range(4)]
+
+    keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+
+    assert len(keys) == 1
+    assert keys == {(tmp_path / "data" / "secret_key").read_text().strip()}
 
 
 def test_an_empty_key_file_left_by_a_crash_is_replaced_by_a_real_key(tmp_path):

@@ -123,5 +123,22 @@ def test_each_host_gets_its_own_site_and_settings(client, article, home, setting
     )
 
 
+def test_a_site_created_for_a_host_already_served_takes_over_at_once(
+    client, article, home, settings
+):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "later.example"]
+    assert (
+        b"The later edition"
+        not in client.get(article.url, headers={"host": "later.example"}).content
+    )
+
+    later = Site.objects.create(hostname="later.example", port=80, root_page=home)
+    NewsroomSettings.objects.create(site=later, tagline="The later edition")
+
+    assert (
+        b"The later edition" in client.get(article.url, headers={"host": "later.example"}).content
+    )
+
+
 def test_outside_a_request_nothing_assumes_there_are_no_restrictions():
     assert siteconfig.no_view_restrictions() is False

@@ -145,6 +145,8 @@ def discussion_context(
         page_url=page_url,
     )
 
+    total = thread.approved_count if thread is not None else 0
+
     if form is None:
         # A reader without JavaScript who went to sign in mid-comment gets their draft back
         # (only a request with a session has one, and the page cache never serves those).
@@ -165,8 +167,10 @@ def discussion_context(
         "policy": policy,
         "thread": thread,
         "comments_html": mark_safe(part.html),  # noqa: S308 - built by render_comments
-        "count": part.total,
-        "count_text": comment_count_text(part.total),
+        # The live row's count, not the fragment's: the thread was read before the fragment's
+        # numbers were.
+        "count": total,
+        "count_text": comment_count_text(total),
         "is_open": is_open,
         "form": form,
         "form_errors": form.summary_errors(),
@@ -195,7 +199,6 @@ class ThreadPart:
     the comments' markup and the links around it. Kept in the fragment cache."""
 
     html: str
-    total: int
     shown: dict[int, str]  # approved comments on this page: id -> author's name
     older_url: str
     newer_url: str
@@ -249,7 +252,6 @@ def thread_part(
                 reply_base=f"{page_url}?{cursor_query}&" if cursor_query else f"{page_url}?",
                 is_open=is_open,
             ),
-            total=page.total,
             shown=_shown_names(page.nodes),
             older_url=_page_link(page_url, older_cursor),
             newer_url=_page_link(page_url, newer_cursor),
@@ -265,6 +267,7 @@ def thread_part(
         [
             "thread-html",
             str(thread.pk),
+            str(policy.pk),  # sites sharing a page tree have their own settings
             cursor or "",
             translation.get_language() or "",
             "open" if is_open else "closed",
