@@ -225,7 +225,10 @@ def subscribe_many(
                 section=request.section,
                 defaults={
                     "frequency": request.frequency,
-                    "commenter": owner,
+                    # A pending subscription follows nobody's comments yet: the link that
+                    # starts it says whose they are (confirm), since the first to ask for an
+                    # address need not be its owner.
+                    "commenter": owner if verified else None,
                     "confirmed_at": now if verified else None,
                 },
             )
@@ -247,20 +250,22 @@ def subscribe_many(
             if not subscription.is_active:
                 awaiting.append(subscription)
         if awaiting:
-            _queue_confirmation(subscriber=subscriber, subscriptions=awaiting)
+            _queue_confirmation(subscriber=subscriber, subscriptions=awaiting, asker=owner)
             result.confirmation_queued = True
     return result
 
 
-def _queue_confirmation(*, subscriber: Subscriber, subscriptions: list[Subscription]) -> None:
+def _queue_confirmation(
+    *, subscriber: Subscriber, subscriptions: list[Subscription], asker: Commenter | None
+) -> None:
     brand = emails.Brand.current()
     ids = [s.pk for s in subscriptions]
-    confirm_url = brand.absolute(
-        reverse(
-            "notifications:confirm",
-            args=[tokens.confirm_token(subscriber=subscriber, subscription_ids=ids)],
-        )
+    token = tokens.confirm_token(
+        subscriber=subscriber,
+        subscription_ids=ids,
+        commenter_id=asker.pk if asker is not None else None,
     )
+    confirm_url = brand.absolute(reverse("notifications:confirm", args=[token]))
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Please confirm your subscription to %(site)s") % {"site": brand.site_name}
         descriptions = [s.description for s in _with_scope(ids)]
@@ -331,16 +336,41 @@ def subscribe_from_comment(
 
 
 def confirm(*, token: str) -> list[Subscription]:
-    """Start the subscriptions a confirmation link names. Raises ``ExpiredToken`` or
-    ``InvalidToken``. Following the link again is harmless."""
+    """Start the subscriptions a confirmation link names, following the comments of the
+    identity that asked for this link (signed into it). Raises ``ExpiredToken`` or
+    ``InvalidToken``.
+
+    Only a link that starts a subscription sets whose comments it follows: following the link
+    again is harmless, and an older link — perhaps one an impostor asked for with the same
+    address — cannot point an active subscription at someone else."""
     scope = tokens.read_confirm_token(token)
     now = timezone.now()
     with transaction.atomic():
         subscriptions = Subscription.objects.filter(
             subscriber=scope.subscriber, pk__in=scope.subscription_ids
         )
-        subscriptions.filter(confirmed_at__isnull=True).update(confirmed_at=now)
-        return _with_scope([s.pk for s in subscriptions])
+        # Locked, so two links followed at once cannot both start the same subscription.
+        starting = list(
+            subscriptions.filter(confirmed_at__isnull=True)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        started: dict[str, Any] = {"confirmed_at": now}
+        if scope.names_asker:
+            started["commenter"] = _asker(scope)
+        Subscription.objects.filter(pk__in=starting).update(**started)
+        return _with_scope(list(subscriptions.values_list("pk", flat=True)))
+
+
+def _asker(scope: tokens.TokenScope) -> Commenter | None:
+    """The identity that asked for a confirmation link, if it still claims the address: one
+    that has changed its address since (or been deleted) follows nothing here."""
+    if scope.commenter_id is None:
+        return None
+    commenter = Commenter.objects.filter(pk=scope.commenter_id).first()
+    if commenter is None or normalise_email(commenter.email) != scope.subscriber.email:
+        return None
+    return commenter
 
 
 def unsubscribe(*, token: str) -> tokens.TokenScope:

@@ -40,6 +40,10 @@ class TokenScope:
     subscription_ids: list[int] = field(default_factory=list)
     moderation: bool = False
     everything: bool = False
+    # Confirmation links only: who asked. ``names_asker`` is False for links signed before
+    # links carried it, which then leave the subscription's identity as it was.
+    names_asker: bool = False
+    commenter_id: int | None = None
 
 
 def _dump(salt: str, subscriber: Subscriber, **extra: object) -> str:
@@ -79,13 +83,27 @@ def _ids(data: dict[str, Any]) -> list[int]:
     return raw
 
 
-def confirm_token(*, subscriber: Subscriber, subscription_ids: Sequence[int]) -> str:
-    return _dump(CONFIRM_SALT, subscriber, u=sorted(subscription_ids))
+def confirm_token(
+    *, subscriber: Subscriber, subscription_ids: Sequence[int], commenter_id: int | None = None
+) -> str:
+    """``commenter_id`` is the commenting identity that asked (None: nobody signed in). It is
+    signed into the link, because whoever asks first for an address must not decide whose
+    comments its owner hears about: the identity is the one of the request whose link the
+    owner follows."""
+    return _dump(CONFIRM_SALT, subscriber, u=sorted(subscription_ids), c=commenter_id)
 
 
 def read_confirm_token(token: str) -> TokenScope:
     subscriber, data = _load(token, CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    return TokenScope(subscriber=subscriber, subscription_ids=_ids(data))
+    commenter_id = data.get("c")
+    if commenter_id is not None and not isinstance(commenter_id, int):
+        raise InvalidToken
+    return TokenScope(
+        subscriber=subscriber,
+        subscription_ids=_ids(data),
+        names_asker="c" in data,
+        commenter_id=commenter_id,
+    )
 
 
 def manage_token(*, subscriber: Subscriber) -> str:

@@ -4,7 +4,10 @@ can type anyone's."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.test import Client
 
 from dateline.discussion import actions as discussion
 from dateline.discussion.models import Commenter
@@ -42,6 +45,18 @@ def comment_as(commenter: Commenter, article, policy, body: str, parent=None):
 
 def thread_of(article):
     return discussion.thread_for_article(article=article)
+
+
+def confirmation_links(address: str) -> list[str]:
+    """The confirmation links sent to ``address``, oldest first."""
+    messages = outbox(recipient=address, category=OutboundMessage.Category.CONFIRMATION)
+    return [re.search(r"/notifications/confirm/[^/\s]+/", m.text).group(0) for m in messages]
+
+
+def ask_from_comment(comment) -> None:
+    actions.subscribe_from_comment(
+        comment=comment, notify_replies=True, notify_all_comments=True, notify_posts=False
+    )
 
 
 def test_a_guest_typing_someone_elses_address_does_not_send_them_replies_to_its_comment(
@@ -124,35 +139,85 @@ def test_an_unverified_address_on_the_parent_is_not_enough_without_the_identity(
     assert mailbox.to(VICTIM) == []
 
 
-def test_the_comment_form_records_the_identity_that_asked(article, publish_at_once):
+def test_the_comment_form_records_the_identity_that_asked_when_its_link_is_followed(
+    article, publish_at_once
+):
     comment = post_guest_comment(article, policy=publish_at_once, email="amal@example.org")
 
-    actions.subscribe_from_comment(
-        comment=comment, notify_replies=True, notify_all_comments=True, notify_posts=False
-    )
+    ask_from_comment(comment)
+    [link] = confirmation_links("amal@example.org")
+    Client().post(link)
 
     [subscription] = Subscription.objects.all()
     assert subscription.kind == Subscription.Kind.REPLIES
+    assert subscription.is_active
     assert subscription.commenter == comment.commenter
 
 
-def test_typing_someone_elses_address_cannot_take_over_their_pending_subscription(
-    article, publish_at_once
+@pytest.mark.parametrize("first", ["impostor", "victim"])
+def test_the_confirmed_subscription_follows_whoever_asked_for_the_link_the_owner_followed(
+    client, article, publish_at_once, mailbox, first
+):
+    from tests.identity.test_comment_form_sign_in import sign_in
+
+    nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=False)
+    own = comment_as(nadia, article, publish_at_once, "My own words.")
+    impostor = post_guest_comment(
+        article, "Words Nadia never wrote.", policy=publish_at_once, email=VICTIM
+    )
+    sign_in(client, nadia)
+
+    def victim_asks() -> None:  # signed in, from the "Follow this story" page
+        client.post(
+            f"/notifications/follow/{article.pk}/",
+            {"email": VICTIM, "what": Subscription.Kind.REPLIES, "frequency": "instant"},
+        )
+
+    asks = [lambda: ask_from_comment(impostor), victim_asks]
+    for ask in asks if first == "impostor" else reversed(asks):
+        ask()
+    [subscription] = Subscription.objects.all()
+    assert not subscription.is_active
+    assert subscription.commenter is None  # pending: nobody's comments yet
+    links = confirmation_links(VICTIM)
+    impostors_link, nadias_link = links if first == "impostor" else reversed(links)
+
+    Client().post(nadias_link)
+    subscription.refresh_from_db()
+    assert subscription.is_active
+    assert subscription.commenter == nadia
+    # She may click every link in her mailbox: the impostor's, later, changes nothing.
+    Client().post(impostors_link)
+    subscription.refresh_from_db()
+    assert subscription.commenter == nadia
+
+    deliver_all()
+    mailbox.messages.clear()  # the two confirmation emails
+
+    post_guest_comment(article, "Answering the impostor.", policy=publish_at_once, parent=impostor)
+    post_guest_comment(article, "Answering Nadia.", policy=publish_at_once, parent=own)
+    deliver_all()
+    [message] = mailbox.to(VICTIM)
+    assert "replied to your comment" in message["Subject"]
+    assert "Answering Nadia." in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_link_asked_for_without_an_identity_starts_a_subscription_that_follows_none(
+    client, article, publish_at_once
 ):
     nadia = signed_in(provider="google", subject="g-1", email=VICTIM, verified=False)
-    own = comment_as(nadia, article, publish_at_once, "Mine.")
-    actions.subscribe_from_comment(
-        comment=own, notify_replies=True, notify_all_comments=True, notify_posts=False
+    ask_from_comment(comment_as(nadia, article, publish_at_once, "Mine."))
+    Client().post(
+        f"/notifications/follow/{article.pk}/",
+        {"email": VICTIM, "what": Subscription.Kind.REPLIES, "frequency": "instant"},
     )
-    impostor = post_guest_comment(article, policy=publish_at_once, email=VICTIM)
+    _nadias_link, anonymous_link = confirmation_links(VICTIM)
 
-    actions.subscribe_from_comment(
-        comment=impostor, notify_replies=True, notify_all_comments=True, notify_posts=False
-    )
+    Client().post(anonymous_link)
 
     [subscription] = Subscription.objects.all()
-    assert subscription.commenter == nadia
-    assert not subscription.is_active
+    assert subscription.is_active
+    assert subscription.commenter is None
 
 
 def test_a_signed_in_reader_following_a_story_follows_replies_to_their_own_comments(
