@@ -563,22 +563,26 @@ def _verdict(key: str, at: Result, by_key: dict[str, list[Result]], judge_at: in
     goals = {"cached": 3000, "cold": 300, "json": 1000, "post": 300}
     if key in goals:
         return "✔" if at.rps >= goals[key] else "✘"
-    if key == "big-first":
-        # Both without any cache: what the keyset pages cost. Judged on CPU per request, which
-        # a shared machine disturbs far less than req/s (see the notes above the tables).
-        small_rows = by_key.get("bare", [])
-        small = next((r for r in small_rows if r.connections == judge_at), None)
-        if small is None:
+
+    def cpu(result: Result) -> float:
+        return result.server_cpu_ms + result.wrk_cpu_ms
+
+    def compared(other_key: str) -> tuple[float, float] | None:
+        """CPU and req/s ratios of this row against another. Judged on CPU per request, which
+        a shared machine disturbs far less than req/s (see the notes above the tables)."""
+        other = next((r for r in by_key.get(other_key, []) if r.connections == judge_at), None)
+        if other is None or not at.rps:
+            return None
+        return cpu(at) / cpu(other), other.rps / at.rps
+
+    if key == "big-first":  # both without any cache: what the keyset pages cost
+        ratios = compared("bare")
+        if ratios is None:
             return ""
-        cpu_ratio = (at.server_cpu_ms + at.wrk_cpu_ms) / (small.server_cpu_ms + small.wrk_cpu_ms)
-        rps_ratio = small.rps / at.rps
-        return (
-            f"CPU {cpu_ratio:.2f}×, req/s {rps_ratio:.2f}× the 20-comment story "
-            f"{'✔' if cpu_ratio <= 2 else '✘'}"
-        )
+        return f"(CPU {ratios[0]:.2f}×, req/s {ratios[1]:.2f}×) {'✔' if ratios[0] <= 2 else '✘'}"
     if key == "big-deep":
-        first = rps("big-first")
-        return f"({first / at.rps:.2f}×)" if first else ""
+        ratios = compared("big-first")
+        return f"(CPU {ratios[0]:.2f}×, req/s {ratios[1]:.2f}×)" if ratios else ""
     return ""
 
 
