@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import F, Window
 from django.db.models.functions import Coalesce, RowNumber, Substr
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
@@ -60,7 +61,46 @@ def top_sections(request: HttpRequest, root: Page) -> list[SectionPage]:
     return cache[root.pk]
 
 
+def _home_page_number(request: HttpRequest) -> int:
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        raise Http404(_("There is no such page.")) from None
+    if number < 1:
+        raise Http404(_("There is no such page."))
+    return number
+
+
 def home_context(home: HomePage, request: HttpRequest) -> dict[str, Any]:
+    """Page 1: the newest stories on top, then the newest of each top-level section below,
+    and a link to older stories. Page 2 onwards: every story, newest first, from just after
+    the top stories, ``articles_per_page`` a page, so none falls between the two."""
+    number = _home_page_number(request)
+    if number > 1:
+        return _home_archive(home, request, number)
+    context = _home_front(home, request)
+    older = ArticlePage.objects.published().descendant_of(home)[HOME_TOP_STORIES:][:1]
+    context["older_url"] = "?page=2" if older.exists() else ""
+    return context
+
+
+def _home_archive(home: HomePage, request: HttpRequest, number: int) -> dict[str, Any]:
+    per_page = NewsroomSettings.for_request(request).articles_per_page
+    start = HOME_TOP_STORIES + (number - 2) * per_page
+    found = list(home.articles()[start : start + per_page + 1])
+    if not found:
+        raise Http404(_("There is no such page."))
+    articles = found[:per_page]
+    attach_sections(articles)
+    return {
+        "archive": articles,
+        "page_number": number,
+        "newer_url": "?page=" + str(number - 1) if number > 2 else "?page=1",
+        "older_url": "?page=" + str(number + 1) if len(found) > per_page else "",
+    }
+
+
+def _home_front(home: HomePage, request: HttpRequest) -> dict[str, Any]:
     """The newest stories on top, then the newest of each top-level section (stories of its
     sub-sections included) below, without repeating a top story. One query fetches both: the
     top stories are always among the first ``top + per_section`` of their own section."""

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 # Wagtail's walk, two queries per level of the address. The tests prove the counts do not
 # grow; these pins keep them from creeping up unnoticed.
 BUDGETS = {
-    "front page": 6,
+    "front page": 7,  # with the check for an older page
     "section page": 11,
     "sub-section page": 14,
     "author page": 8,

@@ -132,6 +132,37 @@ def two_per_page(home):
     newsroom.save()
 
 
+def test_the_front_page_leads_to_every_older_story_page_by_page(client, front_page, two_per_page):
+    first = client.get("/").content.decode()
+    assert '<a rel="next" href="?page=2">Older stories</a>' in first
+
+    seen = []
+    url = "?page=2"
+    while url:
+        response = client.get("/" + url)
+        assert response.status_code == HTTPStatus.OK
+        seen += [article.title for article in response.context["archive"]]
+        url = response.context["older_url"]
+
+    # Everything after the top stories, newest first, each once: nothing falls in between.
+    expected = [
+        f"Story {name}" for name in ["world-1", "economy-1", "world-2", "world-3", "economy-2"]
+    ]
+    assert seen == expected
+    assert len(seen) == 10 - HOME_TOP_STORIES
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "99"])
+def test_a_front_page_number_that_does_not_exist_is_a_404(client, front_page, page):
+    assert client.get("/", {"page": page}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_front_page_with_only_top_stories_offers_no_older_page(client, section):
+    make_article(section, title="The only story")
+
+    assert "Older stories" not in client.get("/").content.decode()
+
+
 def test_a_section_page_lists_the_stories_of_its_sub_sections_too(client, section):
     middle_east = actions.create_section(parent=section, title="Middle East", slug="middle-east")
     make_article(section, title="Story in World", published_at=hours_ago(2))
