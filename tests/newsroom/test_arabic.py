@@ -9,11 +9,9 @@ says how to update it."""
 from __future__ import annotations
 
 import gettext
-import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.factories import make_article
+from tests.i18n import makemessages_on_a_copy
 
 PACKAGE_DIR = Path(django_settings.BASE_DIR)
 CATALOGUE = PACKAGE_DIR / "locale" / "ar" / "LC_MESSAGES" / "django.po"
@@ -290,26 +289,7 @@ def test_the_catalogue_has_every_string_the_source_marks_for_translation(tmp_pat
     only turns obsolete, which is harmless; the next makemessages run here marks it so.)"""
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
         pytest.skip("gettext is not installed (apt-get install gettext)")
-    copy = tmp_path / "dateline"
-    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    for app in APP_CATALOGUES:
-        (copy / app / "locale").mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "dateline.settings",
-        "DATELINE_DATA_DIR": str(tmp_path / "data"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "ar", "-i", "migrations/*"],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
+    copy = makemessages_on_a_copy(tmp_path)
 
     regenerated = parse_po(copy / "locale" / "ar" / "LC_MESSAGES" / "django.po")
     committed = {entry.key for entry in messages(parse_po(CATALOGUE))}

@@ -4,14 +4,14 @@ string translated, compiled, and in step with what the source marks for translat
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+
+from tests.i18n import makemessages_on_a_copy
 
 PACKAGE_DIR = Path(django_settings.BASE_DIR)
 APPS = ("identity", "notifications")
@@ -46,26 +46,7 @@ def msgids(po: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> Path:
     """makemessages on a copy of the package, as docs/architecture.md says to run it."""
-    root = tmp_path_factory.mktemp("messages")
-    copy = root / "dateline"
-    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "DJANGO_SETTINGS_MODULE": "dateline.settings",
-        "DATELINE_DATA_DIR": str(root / "data"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", "ar", "-i", "migrations/*"],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return copy
+    return makemessages_on_a_copy(tmp_path_factory.mktemp("messages"))
 
 
 @needs_gettext
