@@ -25,6 +25,7 @@ from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import session
 from dateline.identity.models import IdentitySettings, UsedEmailLink
 from dateline.identity.profiles import ProviderProfile, clean_display_name
+from dateline.notifications import actions as notification_actions
 from dateline.notifications import emails
 from dateline.notifications.models import OutboundMessage
 from dateline.server import invalidation as page_invalidation
@@ -372,6 +373,9 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
             Commenter.objects.filter(pk=tombstone.pk).update(
                 approved_comment_count=F("approved_comment_count") + approved
             )
+        # A subscription asked for from one of these comments must not keep hearing of
+        # replies to it: that would tie the address to comments that no longer point to it.
+        notification_actions.comments_disowned(comment_ids=ids)
         # The name and website just left every page these comments are on, cached or not.
         page_invalidation.comments_changed(ids)
         now = timezone.now()

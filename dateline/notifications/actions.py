@@ -42,6 +42,7 @@ __all__ = [
     "article_published",
     "comment_approved",
     "comment_held",
+    "comments_disowned",
     "confirm",
     "remove_all",
     "remove_subscription",
@@ -194,11 +195,13 @@ def subscribe_many(
     email: str,
     requests: Sequence[SubscriptionRequest],
     commenter: Commenter | None = None,
+    comment: Comment | None = None,
     ip_address: str = "",
 ) -> SubscribeResult:
     """Record the subscriptions as pending and queue ONE confirmation email for them all;
     they start when the link in it is followed. A verified ``commenter`` whose address this
-    is subscribes at once.
+    is subscribes at once. ``comment`` is the comment ``commenter`` asked from (the comment
+    form): its link makes the story's subscriptions follow replies to it.
 
     Raises ``SubscriptionError`` for bad input and ``ratelimits.RateLimited`` past the per-IP
     or per-address limit. Whatever the address's existing subscriptions, the caller must
@@ -250,13 +253,22 @@ def subscribe_many(
             if not subscription.is_active:
                 awaiting.append(subscription)
         if awaiting:
-            _queue_confirmation(subscriber=subscriber, subscriptions=awaiting, asker=owner)
+            _queue_confirmation(
+                subscriber=subscriber,
+                subscriptions=awaiting,
+                asker=owner,
+                comment=comment if owner is not None else None,
+            )
             result.confirmation_queued = True
     return result
 
 
 def _queue_confirmation(
-    *, subscriber: Subscriber, subscriptions: list[Subscription], asker: Commenter | None
+    *,
+    subscriber: Subscriber,
+    subscriptions: list[Subscription],
+    asker: Commenter | None,
+    comment: Comment | None,
 ) -> None:
     brand = emails.Brand.current()
     ids = [s.pk for s in subscriptions]
@@ -264,6 +276,7 @@ def _queue_confirmation(
         subscriber=subscriber,
         subscription_ids=ids,
         commenter_id=asker.pk if asker is not None else None,
+        comment_id=comment.pk if comment is not None else None,
     )
     confirm_url = brand.absolute(reverse("notifications:confirm", args=[token]))
     with translation.override(settings.LANGUAGE_CODE):
@@ -325,6 +338,7 @@ def subscribe_from_comment(
             email=comment.commenter.email,
             requests=requests,
             commenter=comment.commenter,
+            comment=comment,
             ip_address=str(comment.ip_address or ""),
         )
     except (SubscriptionError, ratelimits.RateLimited) as error:
@@ -336,13 +350,14 @@ def subscribe_from_comment(
 
 
 def confirm(*, token: str) -> list[Subscription]:
-    """Start the subscriptions a confirmation link names, following the comments of the
-    identity that asked for this link (signed into it). Raises ``ExpiredToken`` or
-    ``InvalidToken``.
+    """Start the subscriptions a confirmation link names, following the identity that asked
+    for this link and the comment it asked from (both signed into it). Raises
+    ``ExpiredToken`` or ``InvalidToken``.
 
-    Only a link that starts a subscription sets whose comments it follows: following the link
-    again is harmless, and an older link — perhaps one an impostor asked for with the same
-    address — cannot point an active subscription at someone else."""
+    Only the link that starts a subscription decides whose comments it follows: following it
+    again is harmless, and another link for the same subscription — perhaps one an impostor
+    asked for with the same address, which reads just like the owner's own — changes nothing
+    once it is active."""
     scope = tokens.read_confirm_token(token)
     now = timezone.now()
     with transaction.atomic():
@@ -356,10 +371,39 @@ def confirm(*, token: str) -> list[Subscription]:
             .values_list("pk", flat=True)
         )
         started: dict[str, Any] = {"confirmed_at": now}
+        asker = _asker(scope)
         if scope.names_asker:
-            started["commenter"] = _asker(scope)
+            started["commenter"] = asker
         Subscription.objects.filter(pk__in=starting).update(**started)
+        if starting and asker is not None and scope.comment_id is not None:
+            _follow_replies_to(comment_id=scope.comment_id, asker=asker, subscription_ids=starting)
         return _with_scope(list(subscriptions.values_list("pk", flat=True)))
+
+
+def _follow_replies_to(*, comment_id: int, asker: Commenter, subscription_ids: list[int]) -> None:
+    """The subscriptions on the story that the link sent for a comment started follow replies
+    to that comment. For a guest this is the only way a reply is news to anyone: its identity
+    is just the address it typed (``fanout.ParentAuthor``)."""
+    comment = Comment.objects.filter(pk=comment_id, commenter=asker).first()
+    if comment is None:
+        return
+    followers = Subscription.objects.filter(
+        pk__in=subscription_ids,
+        thread_id=comment.thread_id,
+        kind__in=[Subscription.Kind.REPLIES, Subscription.Kind.COMMENTS],
+    ).values_list("pk", flat=True)
+    Through = Subscription.asked_from.through
+    Through.objects.bulk_create(
+        [Through(subscription_id=pk, comment_id=comment.pk) for pk in followers],
+        ignore_conflicts=True,
+    )
+
+
+def comments_disowned(*, comment_ids: Sequence[int]) -> None:
+    """These comments no longer belong to anyone (their identity was deleted): no
+    subscription follows replies to them any more, nor links them to an address. Call in the
+    transaction that disowns them."""
+    Subscription.asked_from.through.objects.filter(comment_id__in=comment_ids).delete()
 
 
 def _asker(scope: tokens.TokenScope) -> Commenter | None:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dateline.discussion.models import Comment
+from dateline.discussion.models import Comment, Commenter
 from dateline.newsroom.models import ArticlePage, SectionPage
 from dateline.notifications import emails
 from dateline.notifications.models import (
@@ -63,14 +63,20 @@ def _next_subscribers(
 class ParentAuthor:
     """Who wrote the comment being replied to, as far as subscriptions can tell.
 
-    Replies go to the parent's author only when the subscription is theirs: made by the same
-    commenting identity, or — when the author's address is verified (a provider said so, or a
+    Replies go to the parent's author only when the subscription is theirs: asked for from
+    the parent comment itself (its confirmation link followed), made by the same commenting
+    identity, or — when the author's address is verified (a provider said so, or a
     verified-guest link) — made for that address, which the subscriber proved by confirming.
     Never by the address typed on the parent alone: a guest can type anyone's, and its owner
-    would then hear about replies to a comment they never wrote."""
+    would then hear about replies to a comment they never wrote. Nor by a guest "identity",
+    which is that typed address under another name (``discussion.actions._guest_commenter``
+    keys guests by it): every guest using the address shares it."""
 
-    commenter_id: int
+    # None for a guest: it has no identity beyond the address it typed.
+    identity_id: int | None
     verified_email: str
+    # The subscriptions asked for from the parent comment itself.
+    asked_from_parent: frozenset[int]
 
     @classmethod
     def of(cls, parent: Comment | None) -> ParentAuthor | None:
@@ -78,17 +84,26 @@ class ParentAuthor:
             return None
         commenter = parent.commenter
         verified = normalise_email(commenter.email) if commenter.email_verified else ""
-        return cls(commenter_id=commenter.pk, verified_email=verified)
+        asked_from = Subscription.asked_from.through.objects.filter(comment_id=parent.pk)
+        return cls(
+            identity_id=None if commenter.kind == Commenter.Kind.GUEST else commenter.pk,
+            verified_email=verified,
+            asked_from_parent=frozenset(asked_from.values_list("subscription_id", flat=True)),
+        )
 
     def subscriptions(self) -> Q:
-        mine = Q(commenter_id=self.commenter_id)
+        mine = Q(pk__in=self.asked_from_parent)
+        if self.identity_id is not None:
+            mine |= Q(commenter_id=self.identity_id)
         if self.verified_email:
             mine |= Q(subscriber__email=self.verified_email)
         return mine
 
     def owns(self, subscription: Subscription) -> bool:
-        return subscription.commenter_id == self.commenter_id or (
-            bool(self.verified_email) and subscription.subscriber.email == self.verified_email
+        return (
+            subscription.pk in self.asked_from_parent
+            or (self.identity_id is not None and subscription.commenter_id == self.identity_id)
+            or (bool(self.verified_email) and subscription.subscriber.email == self.verified_email)
         )
 
 

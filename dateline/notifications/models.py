@@ -75,15 +75,25 @@ class Subscription(models.Model):
         _("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.INSTANT
     )
     # The commenting identity that asked, when it asked for its own address (the comment form,
-    # or a signed-in reader following a story). "Replies to my comments" means replies to
-    # this identity's comments: an address typed into a comment proves nothing, since a guest
-    # can type anyone's.
+    # or a signed-in reader following a story), recorded when its confirmation link starts the
+    # subscription. "Replies to my comments" means replies to this identity's comments: an
+    # address typed into a comment proves nothing, since a guest can type anyone's.
     commenter = models.ForeignKey(
         "discussion.Commenter",
         verbose_name=_("commenter"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The comments it was asked for from (the comment form's box), each added when the link
+    # sent for that comment is followed. A guest commenter is keyed by the address it typed,
+    # so its identity says nothing about who wrote its comments: replies to a guest's comment
+    # reach only the subscriptions asked for from that very comment.
+    asked_from = models.ManyToManyField(
+        "discussion.Comment",
+        verbose_name=_("asked from the comments"),
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(_("requested"), default=timezone.now)

@@ -44,6 +44,8 @@ class TokenScope:
     # links carried it, which then leave the subscription's identity as it was.
     names_asker: bool = False
     commenter_id: int | None = None
+    # The comment the request was made from (the comment form), if any.
+    comment_id: int | None = None
 
 
 def _dump(salt: str, subscriber: Subscriber, **extra: object) -> str:
@@ -84,25 +86,37 @@ def _ids(data: dict[str, Any]) -> list[int]:
 
 
 def confirm_token(
-    *, subscriber: Subscriber, subscription_ids: Sequence[int], commenter_id: int | None = None
+    *,
+    subscriber: Subscriber,
+    subscription_ids: Sequence[int],
+    commenter_id: int | None = None,
+    comment_id: int | None = None,
 ) -> str:
-    """``commenter_id`` is the commenting identity that asked (None: nobody signed in). It is
-    signed into the link, because whoever asks first for an address must not decide whose
-    comments its owner hears about: the identity is the one of the request whose link the
-    owner follows."""
-    return _dump(CONFIRM_SALT, subscriber, u=sorted(subscription_ids), c=commenter_id)
+    """``commenter_id`` is the commenting identity that asked (None: nobody signed in), and
+    ``comment_id`` the comment it asked from. Both are signed into the link, because whoever
+    asks first for an address must not decide whose comments its owner hears about: they are
+    those of the request whose link the owner follows."""
+    extra: dict[str, object] = {"c": commenter_id}
+    if comment_id is not None:
+        extra["m"] = comment_id
+    return _dump(CONFIRM_SALT, subscriber, u=sorted(subscription_ids), **extra)
+
+
+def _optional_id(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InvalidToken
+    return value
 
 
 def read_confirm_token(token: str) -> TokenScope:
     subscriber, data = _load(token, CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    commenter_id = data.get("c")
-    if commenter_id is not None and not isinstance(commenter_id, int):
-        raise InvalidToken
     return TokenScope(
         subscriber=subscriber,
         subscription_ids=_ids(data),
         names_asker="c" in data,
-        commenter_id=commenter_id,
+        commenter_id=_optional_id(data, "c"),
+        comment_id=_optional_id(data, "m"),
     )
 
 

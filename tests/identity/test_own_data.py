@@ -202,3 +202,29 @@ def test_a_deleted_identitys_name_leaves_cached_pages_at_once(
     assert "nadia.example.org" not in page
     assert "Former reader" in page
     caches["pages"].clear()
+
+
+def test_deleting_an_identity_stops_replies_to_its_former_comments_reaching_its_address(
+    client, nadia, conversation, publish_policy
+):
+    from dateline.notifications.models import OutboundMessage, Subscription
+    from tests.notifications.support import active_subscription
+
+    mine, _reply, also_mine = conversation
+    # As the comment form leaves it once its confirmation link is followed.
+    subscription = active_subscription(
+        "nadia@example.org",
+        Subscription.Kind.REPLIES,
+        thread=mine.thread,
+        commenter=nadia,
+        asked_from=[mine, also_mine],
+    )
+    sign_in(client, nadia)
+
+    client.post("/identity/me/delete/", {"confirm": "on"})
+    post_guest_comment(mine.thread.article, policy=publish_policy, parent=mine)
+
+    assert not subscription.asked_from.exists()
+    assert not OutboundMessage.objects.filter(
+        recipient="nadia@example.org", category=OutboundMessage.Category.REPLY
+    ).exists()

@@ -103,11 +103,13 @@ def active_subscription(
     section=None,
     frequency: str = Subscription.Frequency.INSTANT,
     commenter=None,
+    asked_from=(),
 ) -> Subscription:
     """A confirmed subscription, as if the double opt-in had been completed; ``commenter`` is
-    the identity that asked (the comment form's commenter)."""
+    the identity that asked (the comment form's commenter) and ``asked_from`` the comments
+    whose confirmation links were followed."""
     subscriber, _created = Subscriber.objects.get_or_create(email=email_address)
-    return Subscription.objects.create(
+    subscription = Subscription.objects.create(
         subscriber=subscriber,
         kind=kind,
         thread=thread,
@@ -116,6 +118,8 @@ def active_subscription(
         commenter=commenter,
         confirmed_at=timezone.now(),
     )
+    subscription.asked_from.set(asked_from)
+    return subscription
 
 
 def outbox(**filters: Any) -> list[OutboundMessage]:

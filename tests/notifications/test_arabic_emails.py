@@ -42,6 +42,7 @@ def test_a_reply_notification_on_an_arabic_site_is_arabic_and_right_to_left(
         Subscription.Kind.REPLIES,
         thread=discussion.thread_for_article(article=article),
         commenter=first.commenter,
+        asked_from=[first],
     )
 
     # The reply comes in on an English request; the email still speaks the site's language.

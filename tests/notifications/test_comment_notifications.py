@@ -85,11 +85,22 @@ def test_a_reply_tells_the_parent_author_that_someone_replied(article, publish_a
     first = post_guest_comment(
         article, "The ferry is back too.", policy=publish_at_once, email="amal@example.org"
     )
-    # As the comment form does: the subscription belongs to the identity that asked.
-    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES, commenter=first.commenter)
+    # As the comment form does once its link is followed: the subscription belongs to the
+    # identity that asked, and follows the comment it was asked from.
+    follow(
+        article,
+        "amal@example.org",
+        kind=Subscription.Kind.REPLIES,
+        commenter=first.commenter,
+        asked_from=[first],
+    )
     bashir = post_guest_comment(article, policy=publish_at_once, email="bashir@example.org")
     follow(
-        article, "bashir@example.org", kind=Subscription.Kind.REPLIES, commenter=bashir.commenter
+        article,
+        "bashir@example.org",
+        kind=Subscription.Kind.REPLIES,
+        commenter=bashir.commenter,
+        asked_from=[bashir],
     )
 
     reply = post_guest_comment(
@@ -111,8 +122,14 @@ def test_a_follower_of_every_comment_gets_a_reply_to_them_once_as_a_reply(
     article, publish_at_once, mailbox
 ):
     first = post_guest_comment(article, policy=publish_at_once, email="amal@example.org")
-    follow(article, "amal@example.org", commenter=first.commenter)
-    follow(article, "amal@example.org", kind=Subscription.Kind.REPLIES, commenter=first.commenter)
+    follow(article, "amal@example.org", commenter=first.commenter, asked_from=[first])
+    follow(
+        article,
+        "amal@example.org",
+        kind=Subscription.Kind.REPLIES,
+        commenter=first.commenter,
+        asked_from=[first],
+    )
 
     post_guest_comment(article, policy=publish_at_once, parent=first)
     deliver_all()

@@ -241,3 +241,110 @@ def test_a_signed_in_reader_following_a_story_follows_replies_to_their_own_comme
 
     [message] = mailbox.to(VICTIM)
     assert "replied to your comment" in message["Subject"]
+
+
+# A guest is keyed by the address it typed (one Commenter row per address), so a guest's
+# "identity" is that address: the comment a subscription was asked from is what counts.
+
+
+def replies_in(mailbox, address: str) -> list[str]:
+    """The plain text of the reply notices ``address`` received."""
+    return [
+        m.get_body(preferencelist=("plain",)).get_content()
+        for m in mailbox.to(address)
+        if "replied to your comment" in m["Subject"]
+    ]
+
+
+def test_a_guest_hears_of_replies_to_their_own_comment_but_not_to_an_impostors_with_their_address(
+    article, publish_at_once, mailbox
+):
+    own = post_guest_comment(article, "My own words.", policy=publish_at_once, email=VICTIM)
+    ask_from_comment(own)
+    [link] = confirmation_links(VICTIM)
+    Client().post(link)
+    impostor = post_guest_comment(
+        article, "Words Nadia never wrote.", policy=publish_at_once, email="Nadia@Example.org"
+    )
+    assert impostor.commenter_id == own.commenter_id  # the same guest row
+    ask_from_comment(impostor)  # already subscribed: no email, and nothing changes
+    assert len(confirmation_links(VICTIM)) == 1
+    deliver_all()
+    mailbox.messages.clear()
+
+    post_guest_comment(article, "Answering the impostor.", policy=publish_at_once, parent=impostor)
+    deliver_all()
+    assert mailbox.to(VICTIM) == []
+
+    post_guest_comment(article, "Answering Nadia.", policy=publish_at_once, parent=own)
+    deliver_all()
+    [text] = replies_in(mailbox, VICTIM)
+    assert "Answering Nadia." in text
+    assert "My own words." in text
+
+
+def test_a_guest_who_follows_their_own_link_does_not_follow_the_comment_an_impostor_asked_from(
+    article, publish_at_once, mailbox
+):
+    impostor = post_guest_comment(
+        article, "Words Nadia never wrote.", policy=publish_at_once, email=VICTIM
+    )
+    ask_from_comment(impostor)  # first: the pending subscription is the impostor's request
+    own = post_guest_comment(article, "My own words.", policy=publish_at_once, email=VICTIM)
+    ask_from_comment(own)
+    impostors_link, nadias_link = confirmation_links(VICTIM)
+
+    Client().post(nadias_link)
+    Client().post(impostors_link)  # she clicks every link she got: the later one changes nothing
+    deliver_all()
+    mailbox.messages.clear()
+    post_guest_comment(article, "Answering the impostor.", policy=publish_at_once, parent=impostor)
+    post_guest_comment(article, "Answering Nadia.", policy=publish_at_once, parent=own)
+    deliver_all()
+
+    [message] = mailbox.to(VICTIM)
+    assert "Answering Nadia." in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_guest_who_commented_twice_before_confirming_follows_the_comment_of_the_first_link(
+    article, publish_at_once, mailbox
+):
+    # The two links read alike, and one of them may be an impostor's: only the link that
+    # starts the subscription says which comment it follows.
+    first = post_guest_comment(article, "First thoughts.", policy=publish_at_once, email=VICTIM)
+    ask_from_comment(first)
+    second = post_guest_comment(article, "Second thoughts.", policy=publish_at_once, email=VICTIM)
+    ask_from_comment(second)
+    first_link, second_link = confirmation_links(VICTIM)
+    Client().post(second_link)
+    Client().post(first_link)
+    deliver_all()
+    mailbox.messages.clear()
+
+    for parent in (first, second):
+        post_guest_comment(article, f"Re: {parent.pk}", policy=publish_at_once, parent=parent)
+    deliver_all()
+
+    [text] = replies_in(mailbox, VICTIM)
+    assert "Second thoughts." in text
+
+
+def test_a_guest_following_every_comment_hears_of_a_reply_to_an_impostor_as_a_plain_comment(
+    article, publish_at_once, mailbox
+):
+    own = post_guest_comment(article, "My own words.", policy=publish_at_once, email=VICTIM)
+    actions.subscribe_from_comment(
+        comment=own, notify_replies=False, notify_all_comments=True, notify_posts=False
+    )
+    Client().post(confirmation_links(VICTIM)[0])
+    impostor = post_guest_comment(article, policy=publish_at_once, email=VICTIM)
+    deliver_all()
+    mailbox.messages.clear()
+
+    post_guest_comment(article, policy=publish_at_once, name="Omar", parent=impostor)
+    post_guest_comment(article, policy=publish_at_once, name="Layla", parent=own)
+    deliver_all()
+
+    omar, layla = mailbox.to(VICTIM)
+    assert omar["Subject"].startswith("New comment by Omar")
+    assert layla["Subject"].startswith("Layla replied to your comment")
