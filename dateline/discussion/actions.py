@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from dateline import ratelimits
 from dateline.discussion import spam, text
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.discussion.reasons import Reason, reason
 from dateline.newsroom.models import ArticlePage, SectionPage
 from dateline.notifications import actions as notifications
 from dateline.server import invalidation as page_invalidation
@@ -81,7 +82,7 @@ class RequestMeta:
 class PostedComment:
     comment: Comment
     edit_token: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason | str] = field(default_factory=list)
 
     @property
     def is_held(self) -> bool:
@@ -344,22 +345,24 @@ def _decide_status(
     verdict: spam.Verdict,
     commenter: Commenter | None,
     policy: DiscussionSettings,
-) -> tuple[str, list[str]]:
-    reasons = list(verdict.reasons)
+) -> tuple[str, list[Reason | str]]:
+    reasons: list[Reason | str] = list(verdict.reasons)
     if verdict.is_spam:
         return Comment.Status.SPAM, reasons
     body = rendered.source.casefold()
-    held = [f"contains “{word}”" for word in policy.moderation_word_list if word in body]
+    held = [
+        reason("moderation_word", word=word) for word in policy.moderation_word_list if word in body
+    ]
     if rendered.link_count > policy.max_links:
-        held.append(f"{rendered.link_count} links (more than {policy.max_links})")
+        held.append(reason("over_link_limit", count=rendered.link_count, limit=policy.max_links))
     if verdict.is_suspicious:
-        held.append("looks like spam")
+        held.append(reason("suspicious"))
     if policy.mode == DiscussionSettings.Mode.HOLD_ALL:
-        held.append("every comment is held")
+        held.append(reason("hold_all"))
     elif policy.mode == DiscussionSettings.Mode.HOLD_NEW and (
         commenter is None or commenter.approved_comment_count < policy.trusted_after
     ):
-        held.append("first comments are held until approved")
+        held.append(reason("first_comments"))
     if held:
         return Comment.Status.PENDING, reasons + held
     return Comment.Status.APPROVED, reasons

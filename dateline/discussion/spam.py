@@ -13,6 +13,8 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from dateline.discussion.reasons import Reason, reason
+
 logger = logging.getLogger(__name__)
 
 SPAM_THRESHOLD = 1.0
@@ -41,7 +43,8 @@ class Candidate:
 @dataclass(frozen=True)
 class Verdict:
     score: float = 0.0
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    # Codes and values (dateline.discussion.reasons); a site's own checker may give text.
+    reasons: tuple[Reason | str, ...] = field(default_factory=tuple)
 
     @property
     def is_spam(self) -> bool:
@@ -65,29 +68,29 @@ class LocalScorer:
     blocked words, and the same text repeated over and over."""
 
     def check(self, candidate: Candidate) -> Verdict:
-        score, reasons = 0.0, list[str]()
+        score, reasons = 0.0, list[Reason | str]()
         if candidate.honeypot.strip():
             score += 1.0
-            reasons.append("honeypot field filled in")
+            reasons.append(reason("honeypot"))
         if candidate.seconds_to_write is not None and candidate.seconds_to_write < 2:
             score += 0.6
-            reasons.append("posted less than 2 seconds after the form was shown")
+            reasons.append(reason("too_fast", seconds=2))
         if candidate.link_count >= 10:
             score += 1.0
-            reasons.append(f"{candidate.link_count} links")
+            reasons.append(reason("many_links", count=candidate.link_count))
         elif candidate.link_count >= 5:
             score += 0.4
-            reasons.append(f"{candidate.link_count} links")
+            reasons.append(reason("many_links", count=candidate.link_count))
         text = f"{candidate.body}\n{candidate.author_name}\n{candidate.author_website}".casefold()
         for word in candidate.blocked_words:
             if word and word in text:
                 score += 1.0
-                reasons.append(f"blocked word “{word}”")
+                reasons.append(reason("blocked_word", word=word))
                 break
         words = re.findall(r"\w+", candidate.body.casefold())
         if len(words) >= 30 and len(set(words)) / len(words) < 0.15:
             score += 0.6
-            reasons.append("the same words repeated")
+            reasons.append(reason("repeated"))
         return Verdict(score=score, reasons=tuple(reasons))
 
     def submit_spam(self, candidate: Candidate) -> None:
@@ -151,7 +154,7 @@ class AkismetChecker:
         answer = response.text.strip()
         if answer == "true":
             discard = response.headers.get("X-akismet-pro-tip") == "discard"
-            return Verdict(score=2.0 if discard else 1.0, reasons=("spam service says spam",))
+            return Verdict(score=2.0 if discard else 1.0, reasons=(reason("spam_service"),))
         if answer != "false":
             logger.warning(
                 "spam service answered %r: %s", answer, response.headers.get("X-akismet-debug-help")
@@ -170,7 +173,7 @@ def checkers() -> list[SpamChecker]:
 
 
 def check(candidate: Candidate) -> Verdict:
-    score, reasons = 0.0, list[str]()
+    score, reasons = 0.0, list[Reason | str]()
     for checker in checkers():
         verdict = checker.check(candidate)
         score += verdict.score

@@ -11,6 +11,7 @@ from django.urls import reverse
 from dateline.discussion import actions
 from dateline.discussion.forms import sign_rendered_at
 from dateline.discussion.models import Ban, Comment, DiscussionSettings, Thread
+from dateline.discussion.reasons import describe_all
 from dateline.discussion.views import EDIT_COOKIE
 from dateline.newsroom.models import ArticlePage
 from tests.factories import discussion_policy, make_article, post_guest_comment
@@ -264,7 +265,9 @@ def test_a_comment_sent_within_two_seconds_of_the_form_is_held(client, article, 
 
     comment = Comment.objects.get()
     assert comment.status == Comment.Status.PENDING
-    assert "posted less than 2 seconds after the form was shown" in comment.moderation_reasons
+    assert "posted less than 2 seconds after the form was shown" in describe_all(
+        comment.moderation_reasons
+    )
 
 
 def test_a_forged_render_stamp_is_ignored(client, article, publish_at_once):

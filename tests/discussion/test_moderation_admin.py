@@ -11,10 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
-from dateline.discussion import actions
+from dateline.discussion import actions, reasons
 from dateline.discussion.models import Ban, Comment, DiscussionSettings
 from tests.factories import discussion_policy, make_article, post_guest_comment
 
@@ -502,3 +502,23 @@ def test_the_discussion_settings_page_renders_saves_and_validates(moderator):
         4,
         ["refund", "free money"],
     )
+
+
+def test_the_queue_says_why_a_comment_was_held_in_the_moderators_language(
+    article, held, moderator_client
+):
+    post_guest_comment(article, policy=held)
+
+    english = moderator_client.get(QUEUE).content.decode()
+    arabic = moderator_client.get(QUEUE, headers={"accept-language": "ar"}).content.decode()
+
+    assert "every comment is held" in english
+    assert "every comment is held" not in arabic
+    with translation.override("ar"):
+        assert reasons.describe({"code": "hold_all"}) in arabic
+
+
+def test_a_reason_recorded_as_text_before_reasons_had_codes_is_shown_as_it_is():
+    assert reasons.describe("held by an older version") == "held by an older version"
+    assert reasons.describe({"code": "no-such-code"}) == "{'code': 'no-such-code'}"
+    assert reasons.describe({"code": "over_link_limit", "count": 3}) == "over_link_limit"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dateline.discussion import actions, threads
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.discussion.reasons import describe_all
 from dateline.newsroom.models import ArticlePage
 from tests.factories import discussion_policy, make_article, post_guest_comment
 
@@ -44,7 +45,7 @@ def test_hold_all_holds_even_a_trusted_commenter(article):
 
     assert trusted.status == Status.APPROVED
     assert comment.status == Status.PENDING
-    assert "every comment is held" in comment.moderation_reasons
+    assert "every comment is held" in describe_all(comment.moderation_reasons)
 
 
 def test_first_comments_are_held_until_the_commenter_has_enough_approved(article):
@@ -55,7 +56,7 @@ def test_first_comments_are_held_until_the_commenter_has_enough_approved(article
     for n in range(3):
         comment = post_guest_comment(article, f"Comment {n}.", policy=policy, email=email)
         assert comment.status == Status.PENDING, n
-        assert "first comments are held until approved" in comment.moderation_reasons
+        assert "first comments are held until approved" in describe_all(comment.moderation_reasons)
         held.append(comment)
         approve(comment)
     trusted = post_guest_comment(article, "Now I am known.", policy=policy, email=email)
@@ -95,7 +96,7 @@ def test_more_links_than_allowed_are_held_and_the_limit_itself_is_not(article):
 
     assert at_limit.status == Status.APPROVED
     assert over.status == Status.PENDING
-    assert "3 links (more than 2)" in over.moderation_reasons
+    assert "3 links (more than 2)" in describe_all(over.moderation_reasons)
 
 
 def test_a_moderation_word_holds_the_comment_whatever_its_case(article):
@@ -106,7 +107,7 @@ def test_a_moderation_word_holds_the_comment_whatever_its_case(article):
     clean = post_guest_comment(article, "Nothing to see.", policy=policy)
 
     assert held.status == phrase.status == Status.PENDING
-    assert "contains “refund”" in held.moderation_reasons
+    assert "contains “refund”" in describe_all(held.moderation_reasons)
     assert clean.status == Status.APPROVED
 
 
@@ -117,7 +118,7 @@ def test_a_blocked_word_sends_the_comment_to_spam_even_in_publish_mode(article):
     by_name = post_guest_comment(article, "Hello.", policy=policy, name="Cheap Pills Shop")
 
     assert comment.status == by_name.status == Status.SPAM
-    assert "blocked word “casino”" in comment.moderation_reasons
+    assert "blocked word “casino”" in describe_all(comment.moderation_reasons)
     thread = Thread.objects.get(pk=comment.thread_id)
     assert (thread.approved_count, thread.pending_count) == (0, 0)
 

@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from dateline.discussion import actions, spam
 from dateline.discussion.models import Comment, DiscussionSettings
+from dateline.discussion.reasons import describe_all
 from tests.factories import discussion_policy, make_article, post_guest_comment
 from tests.servers import PROJECT_DIR, server_env
 
@@ -57,7 +58,7 @@ def test_a_filled_honeypot_is_spam():
     verdict = spam.LocalScorer().check(candidate(honeypot="https://cheap.example"))
 
     assert verdict.is_spam
-    assert "honeypot field filled in" in verdict.reasons
+    assert "honeypot field filled in" in describe_all(verdict.reasons)
 
 
 def test_posting_within_two_seconds_of_seeing_the_form_is_suspicious_not_spam():
@@ -98,7 +99,7 @@ def test_a_blocked_word_anywhere_in_the_text_name_or_website_is_spam():
     elsewhere = scorer.check(candidate(body="Nothing to see", blocked_words=words))
 
     assert [in_body.is_spam, in_name.is_spam, in_site.is_spam] == [True, True, True]
-    assert "blocked word “casino”" in in_body.reasons
+    assert "blocked word “casino”" in describe_all(in_body.reasons)
     assert not elsewhere.is_suspicious
 
 
@@ -109,7 +110,7 @@ def test_the_same_words_repeated_are_suspicious_but_a_short_repeat_is_not():
     short_repeat = scorer.check(candidate(body="yes yes yes"))
 
     assert long_repeat.is_suspicious
-    assert "the same words repeated" in long_repeat.reasons
+    assert "the same words repeated" in describe_all(long_repeat.reasons)
     assert short_repeat.score == 0
 
 
@@ -233,7 +234,7 @@ def test_a_spam_verdict_sends_the_comment_to_spam(article, publish, akismet):
     comment = post_guest_comment(article, "Totally normal words.", policy=publish)
 
     assert comment.status == Comment.Status.SPAM
-    assert "spam service says spam" in comment.moderation_reasons
+    assert "spam service says spam" in describe_all(comment.moderation_reasons)
     comment.thread.refresh_from_db()
     assert (comment.thread.approved_count, comment.thread.pending_count) == (0, 0)
 

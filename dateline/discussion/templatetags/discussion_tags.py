@@ -26,7 +26,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dateline.discussion import actions, threads
+from dateline.discussion import actions, reasons, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
@@ -484,3 +484,9 @@ def field_errors(form: CommentForm, name: str) -> list[str]:
 def field_value(form: CommentForm, name: str) -> str:
     value = form[name].value()
     return "" if value is None else str(value)
+
+
+@register.filter
+def moderation_reason(item: object) -> str:
+    """A recorded reason in the reader's language (dateline.discussion.reasons)."""
+    return reasons.describe(item)
