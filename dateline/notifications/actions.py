@@ -635,14 +635,22 @@ def periodic(*, now: datetime.datetime | None = None) -> None:
 # The outbox -----------------------------------------------------------------------------------
 
 
+def can_be_retried(message: OutboundMessage) -> bool:
+    # A failed sign-in link has lost its body (delivery._settled); its reader asks for a new
+    # one from the comment form.
+    return message.category != OutboundMessage.Category.EMAIL_LINK
+
+
 def retry_message(*, message: OutboundMessage) -> bool:
     """An editor sends a failed message again (same Message-ID, a fresh set of attempts)."""
-    updated = OutboundMessage.objects.filter(
-        pk=message.pk, status=OutboundMessage.Status.FAILED
-    ).update(
-        status=OutboundMessage.Status.QUEUED,
-        attempts=0,
-        next_attempt_at=timezone.now(),
-        lease_expires_at=None,
+    updated = (
+        OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.FAILED)
+        .exclude(category=OutboundMessage.Category.EMAIL_LINK)
+        .update(
+            status=OutboundMessage.Status.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            lease_expires_at=None,
+        )
     )
     return bool(updated)

@@ -23,12 +23,13 @@ import socket
 import threading
 import uuid
 from enum import Enum
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from dateline.discussion.models import Comment
@@ -58,6 +59,27 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
+def _settled(message: OutboundMessage, **fields: Any) -> dict[str, Any]:
+    """The update that settles ``message`` (sent, failed for good, cancelled). A verified-
+    guest link is a key to commenting as its reader until it expires: once it has left, or
+    never will, its body goes, so nobody with access to the outbox (the admin's failed list,
+    a database dump) can use it. Subject, recipient and status stay for the record."""
+    if message.category == OutboundMessage.Category.EMAIL_LINK:
+        fields.update(text="", html="")
+    return fields
+
+
+# The same, for an update of many messages at once.
+_FORGET_LINK_BODIES: dict[str, Any] = {
+    name: Case(
+        When(category=OutboundMessage.Category.EMAIL_LINK, then=Value("")),
+        default=F(name),
+        output_field=TextField(),
+    )
+    for name in ("text", "html")
+}
+
+
 def _due(now: datetime.datetime) -> Q:
     return Q(status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now) | Q(
         status=OutboundMessage.Status.SENDING, lease_expires_at__lte=now
@@ -80,6 +102,7 @@ def claim_next(*, worker_id: str = WORKER_ID) -> OutboundMessage | None:
             status=OutboundMessage.Status.FAILED,
             lease_expires_at=None,
             last_error="The worker stopped while sending this message on every attempt.",
+            **_FORGET_LINK_BODIES,
         )
         candidates = OutboundMessage.objects.filter(_due(now)).order_by(
             "priority", "next_attempt_at", "pk"
@@ -155,9 +178,12 @@ def send_one(
     ):
         # Approved, then withdrawn before the message left: readers must not get it by email.
         OutboundMessage.objects.filter(_mine(message, worker_id)).update(
-            status=OutboundMessage.Status.CANCELLED,
-            lease_expires_at=None,
-            last_error="The comment is no longer approved.",
+            **_settled(
+                message,
+                status=OutboundMessage.Status.CANCELLED,
+                lease_expires_at=None,
+                last_error="The comment is no longer approved.",
+            )
         )
         return Outcome.CANCELLED
     if message.category == OutboundMessage.Category.DIGEST:
@@ -185,10 +211,13 @@ def send_one(
             mailer.close()
         return _record_failure(message, error, worker_id=worker_id)
     OutboundMessage.objects.filter(_mine(message, worker_id)).update(
-        status=OutboundMessage.Status.SENT,
-        sent_at=now,
-        lease_expires_at=None,
-        last_error="",
+        **_settled(
+            message,
+            status=OutboundMessage.Status.SENT,
+            sent_at=now,
+            lease_expires_at=None,
+            last_error="",
+        )
     )
     return Outcome.SENT
 
@@ -197,7 +226,12 @@ def _record_failure(message: OutboundMessage, error: Exception, *, worker_id: st
     description = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
     if _is_permanent(error) or message.attempts >= settings.DATELINE_EMAIL_MAX_ATTEMPTS:
         OutboundMessage.objects.filter(_mine(message, worker_id)).update(
-            status=OutboundMessage.Status.FAILED, lease_expires_at=None, last_error=description
+            **_settled(
+                message,
+                status=OutboundMessage.Status.FAILED,
+                lease_expires_at=None,
+                last_error=description,
+            )
         )
         logger.warning("giving up on message %s: %s", message.pk, description)
         return Outcome.FAILED

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from wagtail import hooks
-from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
@@ -44,7 +44,7 @@ class FailedMessageIndexView(IndexView):
 
     def get_list_more_buttons(self, instance: OutboundMessage) -> list[Any]:
         buttons = list(super().get_list_more_buttons(instance))
-        if can_retry(self.request.user):
+        if can_retry(self.request.user) and actions.can_be_retried(instance):
             buttons.insert(
                 0,
                 Button(
@@ -57,11 +57,24 @@ class FailedMessageIndexView(IndexView):
         return buttons
 
 
+# A verified-guest link's body is the link: whoever reads it can comment as that reader.
+SECRET_BODY_FIELDS = {"text", "html"}
+
+
+class OutboundMessageInspectView(InspectView):
+    def get_fields_context(self) -> list[Any]:
+        fields = self.fields
+        if self.object.category == OutboundMessage.Category.EMAIL_LINK:
+            fields = [name for name in fields if name not in SECRET_BODY_FIELDS]
+        return [self.get_context_for_field(name) for name in fields]
+
+
 class OutboundMessageViewSet(ModelViewSet):
     """Read-only apart from retrying (and deleting) — the outbox is written by code."""
 
     model = OutboundMessage
     index_view_class = FailedMessageIndexView
+    inspect_view_class = OutboundMessageInspectView
     icon = "mail"
     menu_label = gettext_lazy("Failed emails")
     menu_order = 900
@@ -109,6 +122,15 @@ def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     message = get_object_or_404(OutboundMessage, pk=pk)
     index_url = reverse(f"{VIEWSET_NAME}:index")
+    if not actions.can_be_retried(message):
+        messages.warning(
+            request,
+            _(
+                "An email confirmation link cannot be sent again: its reader can ask for a new"
+                " one from the comment form."
+            ),
+        )
+        return HttpResponseRedirect(index_url)
     if request.method == "POST":
         if actions.retry_message(message=message):
             messages.success(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dateline.notifications import actions, delivery
 from dateline.notifications.models import OutboundMessage, Subscription
-from tests.factories import make_article
+from tests.factories import make_article, post_guest_comment
 from tests.notifications.support import (
     Mailbox,
     active_subscription,
@@ -203,3 +203,155 @@ def test_only_editors_may_retry(queued):
     queued.refresh_from_db()
     assert queued.status == OutboundMessage.Status.FAILED
     assert not actions.retry_message(message=OutboundMessage(pk=0))
+
+
+# A verified-guest link is a key to commenting as its reader: the outbox keeps it only while
+# it may still have to leave, and the admin never shows it.
+
+LINK = "https://news.example.org/identity/email/confirm/"
+
+
+@pytest.fixture
+def email_link(db) -> OutboundMessage:
+    from dateline.identity import actions as identity
+
+    return identity.send_email_link(
+        email="rana@example.org",
+        name="Rana",
+        website="",
+        next_path="/",
+        confirm_url_for=lambda token: f"{LINK}{token}/",
+        site_name="Test Gazette",
+        ip_address="192.0.2.44",
+        valid_hours=24,
+    )
+
+
+def assert_body_forgotten(message: OutboundMessage, status: str) -> None:
+    message.refresh_from_db()
+    assert message.status == status
+    assert (message.text, message.html) == ("", "")
+    assert message.recipient == "rana@example.org"
+    assert "Confirm your email address" in message.subject
+
+
+def test_an_email_link_keeps_its_body_until_it_is_sent_and_then_loses_it(email_link, mailbox):
+    assert LINK in email_link.text
+    assert LINK in email_link.html
+
+    deliver_all()
+
+    [sent] = mailbox.messages
+    assert LINK in sent.get_body(preferencelist=("plain",)).get_content()
+    assert_body_forgotten(email_link, OutboundMessage.Status.SENT)
+
+
+def test_an_email_link_refused_for_good_loses_its_body(email_link, settings):
+    with smtp_server(Mailbox(reply="550 5.1.1 No such mailbox")) as port:
+        settings.MAILERS = {"default": smtp_mailer(port)}
+        deliver_all()
+
+    assert_body_forgotten(email_link, OutboundMessage.Status.FAILED)
+
+
+def test_an_email_link_that_fails_its_last_attempt_loses_its_body(email_link, settings):
+    settings.DATELINE_EMAIL_MAX_ATTEMPTS = 2
+    with smtp_server(Mailbox(reply="451 4.3.0 Try again later")) as port:
+        settings.MAILERS = {"default": smtp_mailer(port)}
+        deliver_all()
+        email_link.refresh_from_db()
+        assert email_link.status == OutboundMessage.Status.QUEUED
+        assert LINK in email_link.text  # it may still leave: the link stays for the retry
+        OutboundMessage.objects.update(next_attempt_at=timezone.now())
+        deliver_all()
+
+    assert_body_forgotten(email_link, OutboundMessage.Status.FAILED)
+
+
+def test_an_email_link_that_kills_its_worker_every_time_loses_its_body(email_link, settings):
+    settings.DATELINE_EMAIL_MAX_ATTEMPTS = 1
+    delivery.claim_next(worker_id="crashing-worker")
+    OutboundMessage.objects.update(lease_expires_at=timezone.now())
+
+    assert delivery.claim_next(worker_id="next-worker") is None
+
+    assert_body_forgotten(email_link, OutboundMessage.Status.FAILED)
+
+
+def test_a_cancelled_email_link_loses_its_body(email_link, article):
+    from dateline.discussion import actions as discussion
+
+    trashed = post_guest_comment(article)
+    discussion.set_status(comments=[trashed], status="trash", moderator=None)
+    # Cancelled on the way out (here: tied to a comment that is no longer approved).
+    OutboundMessage.objects.filter(pk=email_link.pk).update(comment_id=trashed.pk)
+    claimed = delivery.claim_next()
+    assert claimed is not None
+
+    assert delivery.send_one(claimed, mailer=_Refusing()) is delivery.Outcome.CANCELLED
+
+    assert_body_forgotten(email_link, OutboundMessage.Status.CANCELLED)
+
+
+def test_the_admin_never_shows_an_email_links_body_nor_offers_to_send_it_again(email_link):
+    other = OutboundMessage.objects.create(
+        event_key="failed-post",
+        recipient="reader@example.org",
+        category=OutboundMessage.Category.POST,
+        subject="Something happened",
+        text="A story you may like.",
+        message_id="<failed-post@example.org>",
+        status=OutboundMessage.Status.FAILED,
+    )
+    User.objects.create_superuser("root", "root@newsroom.example", "pw-root-123")
+    client = Client()
+    client.login(username="root", password="pw-root-123")
+    token = email_link.text.split(LINK, 1)[1].split("/", 1)[0]
+
+    # Still queued, its body holds the live link: the inspect view leaves it out.
+    page = client.get(f"/admin/failed-emails/inspect/{email_link.pk}/").content.decode()
+    assert "rana@example.org" in page
+    assert "Confirm your email address" in page
+    assert token not in page
+    assert LINK not in page
+    # Another kind of message still shows what it said.
+    assert (
+        "A story you may like."
+        in client.get(f"/admin/failed-emails/inspect/{other.pk}/").content.decode()
+    )
+
+    OutboundMessage.objects.filter(pk=email_link.pk).update(status=OutboundMessage.Status.FAILED)
+    listing = client.get("/admin/failed-emails/").content.decode()
+    assert "rana@example.org" in listing
+    assert f"/admin/failed-emails/{email_link.pk}/retry/" not in listing
+    assert f"/admin/failed-emails/{other.pk}/retry/" in listing
+    refused = client.post(f"/admin/failed-emails/{email_link.pk}/retry/", follow=True)
+    assert "cannot be sent again" in refused.content.decode()
+    email_link.refresh_from_db()
+    assert email_link.status == OutboundMessage.Status.FAILED
+    assert not actions.retry_message(message=email_link)
+
+
+def test_the_migration_forgets_the_bodies_of_email_links_that_left_before_this_rule(email_link):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "dateline.notifications.migrations.0005_forget_settled_email_link_bodies"
+    )
+    queued = OutboundMessage.objects.create(
+        event_key="email-link:waiting",
+        recipient="waiting@example.org",
+        category=OutboundMessage.Category.EMAIL_LINK,
+        subject="Confirm your email address",
+        text=f"{LINK}still-needed/",
+        message_id="<waiting@example.org>",
+    )
+    OutboundMessage.objects.filter(pk=email_link.pk).update(status=OutboundMessage.Status.SENT)
+
+    migration.forget_bodies(apps, None)
+
+    assert_body_forgotten(email_link, OutboundMessage.Status.SENT)
+    queued.refresh_from_db()
+    assert queued.text == f"{LINK}still-needed/"  # it has yet to leave
