@@ -119,14 +119,19 @@ def _build(
     stories: dict[int, dict[str, object]] = {}
     comments_by_story: dict[int, list[dict[str, object]]] = defaultdict(list)
     posts: list[dict[str, object]] = []
+    # The stories announced, and those the comments are on: a story unpublished, made
+    # private or expired since takes its announcement and its comments out of the digest.
+    stories_of_comments = {
+        i.comment.thread.article_id for i in items if i.comment and i.comment.thread.article_id
+    }
     published = set(
         ArticlePage.objects.published()
-        .filter(pk__in=[i.article_id for i in items if i.article_id])
+        .filter(pk__in={i.article_id for i in items if i.article_id} | stories_of_comments)
         .values_list("pk", flat=True)
     )
     for item in items:
         comment = item.comment
-        if comment is not None and comment.status == Comment.Status.APPROVED:
+        if comment is not None and _still_shown(comment, published):
             title, url = emails.story_of(brand, comment.thread)
             stories.setdefault(comment.thread_id, {"title": title, "url": url})
             comments_by_story[comment.thread_id].append(
@@ -167,6 +172,15 @@ def _build(
         },
         subscription_ids=sorted({i.subscription_id for i in items}),
         priority=8,
+    )
+
+
+def _still_shown(comment: Comment, published: set[int]) -> bool:
+    """Approved, and on a story readers can see (or on an embedding site's page, which has no
+    story here: that page's owner decides who sees it)."""
+    article_id = comment.thread.article_id
+    return comment.status == Comment.Status.APPROVED and (
+        article_id is None or article_id in published
     )
 
 

@@ -8,10 +8,11 @@ import zoneinfo
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from wagtail.models import Revision
+from wagtail.models import PageViewRestriction, Revision
 
 from dateline.discussion import actions as discussion
 from dateline.newsroom import actions as newsroom
+from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions, digests, fanout
 from dateline.notifications.models import DigestItem, FanOut, OutboundMessage, Subscription
 from dateline.server import scheduler
@@ -277,3 +278,93 @@ def test_a_digest_whose_every_comment_was_removed_before_it_left_is_not_sent(
     assert mailbox.messages == []
     row.refresh_from_db()
     assert row.status == OutboundMessage.Status.CANCELLED
+
+
+def hide_story(article, how: str) -> None:
+    """A story readers can no longer see: withdrawn, made private, or past its expiry time
+    (still live until the worker gets round to it)."""
+    if how == "unpublished":
+        article.unpublish()
+    elif how == "private":
+        PageViewRestriction.objects.create(
+            page=article, restriction_type=PageViewRestriction.PASSWORD, password="members-only"
+        )
+    else:
+        ArticlePage.objects.filter(pk=article.pk).update(
+            expire_at=timezone.now() - datetime.timedelta(seconds=5)
+        )
+
+
+@pytest.mark.parametrize("how", ["unpublished", "private", "expired"])
+def test_a_digest_leaves_out_comments_on_a_story_readers_can_no_longer_see(
+    section, publish_at_once, mailbox, how
+):
+    hidden = make_article(section, title="Soon withdrawn")
+    shown = make_article(section, title="Still there")
+    for article in (hidden, shown):
+        active_subscription(
+            "digest@example.org",
+            Subscription.Kind.COMMENTS,
+            thread=discussion.thread_for_article(article=article),
+            frequency=Subscription.Frequency.DAILY,
+        )
+    post_guest_comment(hidden, "Said under the withdrawn story.", policy=publish_at_once)
+    post_guest_comment(shown, "Said under the story still there.", policy=publish_at_once)
+    hide_story(hidden, how)
+
+    assert digests.run_due(now=timezone.now() + datetime.timedelta(days=1)) == 1
+    deliver_all()
+
+    [message] = mailbox.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Said under the story still there." in text
+    assert "Said under the withdrawn story." not in text + html
+    assert "Soon withdrawn" not in text + html
+    assert "(1 new item)" in message["Subject"]
+
+
+@pytest.mark.parametrize("how", ["unpublished", "private", "expired"])
+def test_a_queued_digest_whose_story_was_hidden_before_it_left_is_not_sent(
+    section, publish_at_once, mailbox, how
+):
+    (_comment,), row = queued_daily_digest(section, publish_at_once, "Said too soon.")
+    assert "Said too soon." in row.text
+
+    hide_story(ArticlePage.objects.get(title="Harbour news"), how)
+    deliver_all()
+
+    assert mailbox.messages == []
+    row.refresh_from_db()
+    assert row.status == OutboundMessage.Status.CANCELLED
+
+
+def test_a_digest_keeps_comments_on_an_embedding_sites_page(section, publish_at_once, mailbox):
+    origin = "https://partner.example.com"
+    publish_at_once.embed_origins = origin
+    publish_at_once.save()
+    thread = discussion.thread_for_embed(
+        origin=origin,
+        allowed_origins=[origin],
+        page_url=f"{origin}/story.html",
+        title="Partner story",
+    )
+    active_subscription(
+        "digest@example.org",
+        Subscription.Kind.COMMENTS,
+        thread=thread,
+        frequency=Subscription.Frequency.DAILY,
+    )
+    discussion.post_comment(
+        thread=thread,
+        body="Said on the partner's page.",
+        policy=publish_at_once,
+        meta=discussion.RequestMeta(ip_address="192.0.2.1"),
+        guest=discussion.GuestDetails(name="Layla", email="layla@example.org"),
+    )
+
+    assert digests.run_due(now=timezone.now() + datetime.timedelta(days=1)) == 1
+    deliver_all()
+
+    [message] = mailbox.messages
+    assert "Said on the partner's page." in message.get_body(("plain",)).get_content()
