@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 
 from dateline.newsroom import actions
 from dateline.newsroom.models import HomePage, SectionPage
@@ -32,6 +33,15 @@ def _fresh_cache() -> Iterator[None]:
     _forget_cached_state()
     yield
     _forget_cached_state()
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    # A request activates its reader's language for the rest of the thread (Django does not
+    # reset it afterwards): an Arabic request in one test must not turn the next one Arabic.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
