@@ -83,11 +83,14 @@ class Newsroom:
         }
 
 
-def count_queries(client, url: str) -> int:
+def count_queries(client, url: str, *, prime_url: str = "/robots.txt") -> int:
     # The first request makes image renditions (writes); what a reader pays is the next one,
     # with an empty cache so per-item rendition and page lookups cannot hide behind it.
     assert client.get(url).status_code == HTTPStatus.OK
     cache.clear()
+    # With Redis, clear() empties the whole database, the invalidation counters too, and the
+    # process's site snapshot is read again once; a reader pays that once per flush, not here.
+    assert client.get(prime_url).status_code == HTTPStatus.OK
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == HTTPStatus.OK
@@ -125,8 +128,11 @@ def test_the_article_page_costs_the_same_with_1_or_6_bylines_tags_and_correction
     small = _article(section, bylines=1, tags=1, corrections=1)
     large = _article(section, bylines=6, tags=6, corrections=6)
 
-    small_count = count_queries(client, small.url)
-    large_count = count_queries(client, large.url)
+    # Another story, without a picture, reads what every story page shares (the site
+    # snapshot and what it derives) and none of the measured stories' images.
+    other = make_article(section, title="A story without a picture").url
+    small_count = count_queries(client, small.url, prime_url=other)
+    large_count = count_queries(client, large.url, prime_url=other)
 
     assert large_count == small_count
     assert small_count <= ARTICLE_PAGE_BUDGET
