@@ -14,7 +14,11 @@ as_root() {
 apt_install() {
   # Installs the named Debian packages that are missing; one apt-get update per run.
   local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  # Installed means "install ok installed": dpkg -s also succeeds for a package that was
+  # removed with its configuration files left behind.
+  for pkg in "$@"; do
+    [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "==> installing system packages: ${missing[*]}"
   if [ -z "${DATELINE_APT_UPDATED:-}" ]; then as_root apt-get update -qq; export DATELINE_APT_UPDATED=1; fi
