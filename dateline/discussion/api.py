@@ -495,13 +495,9 @@ def find_thread(ref: ThreadRef, caller: Caller) -> tuple[Thread, bool]:
     with an unsaved stand-in: reading must never create anything."""
     if ref.article_id is not None:
         article = _published_article(ref.article_id)
-        try:
-            thread: Thread | None = article.discussion_thread
-        except Thread.DoesNotExist:
-            thread = None
+        thread = threads.thread_of(article)
         if thread is None:
             return Thread(key=f"article:{article.pk}", article=article, title=article.title), False
-        thread.article = article
         return thread, True
     key, url = actions.embed_thread_key(
         origin=_embed_origin(ref, caller),
@@ -518,12 +514,7 @@ def find_thread(ref: ThreadRef, caller: Caller) -> tuple[Thread, bool]:
 def thread_for_writing(ref: ThreadRef, caller: Caller) -> Thread:
     if ref.article_id is not None:
         article = _published_article(ref.article_id)
-        try:
-            thread: Thread = article.discussion_thread  # joined in by _published_article
-        except Thread.DoesNotExist:
-            return actions.thread_for_article(article=article)
-        thread.article = article
-        return thread
+        return threads.thread_of(article) or actions.thread_for_article(article=article)
     return actions.thread_for_embed(
         origin=_embed_origin(ref, caller),
         allowed_origins=caller.allowed_origins,

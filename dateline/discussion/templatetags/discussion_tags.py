@@ -121,13 +121,7 @@ def discussion_context(
     below them. ``form`` is a bound form coming back with errors from a POST."""
     policy = DiscussionSettings.for_request(request)
     newsroom = NewsroomSettings.for_request(request)
-    try:
-        # Joined in when the story was routed (HomePage.route); a query otherwise.
-        thread: Thread | None = article.discussion_thread
-    except Thread.DoesNotExist:
-        thread = None
-    if thread is not None:
-        thread.article = article  # comments_open reads it; the page is already in hand
+    thread = threads.thread_of(article)
     is_open = actions.comments_open(thread=thread or Thread(article=article), policy=policy)
 
     # A form coming back with errors shows the first page, as the form's own endpoint has none.
