@@ -80,11 +80,6 @@ def shared[T](name: str, compute: Callable[[], T]) -> T:
         return value
 
 
-def copy_for_request(instance: Model) -> Model:
-    """A shared model instance's own copy for this request (see the module docstring)."""
-    return _fresh_copy(instance)
-
-
 def generation() -> int | None:
     """The ``gen:site`` this request's snapshot was read under (None outside a request):
     whatever the request builds from the snapshot's rows belongs to that generation."""
@@ -105,7 +100,8 @@ def _setting_models() -> tuple[type[BaseSiteSetting], ...]:
     return (NewsroomSettings, DiscussionSettings)
 
 
-def _fresh_copy(instance: Model) -> Model:
+def copy_for_request(instance: Model) -> Model:
+    """A shared model instance's own copy for this request (see the module docstring)."""
     duplicate = copy.copy(instance)
     duplicate._state.fields_cache = {}
     duplicate.__dict__.pop("_page_url_cache", None)
@@ -125,10 +121,10 @@ def _load(request: HttpRequest, generation: int) -> Snapshot:
     rows = [(m.get_cache_attr_name(), m.for_site(site)) for m in _setting_models()]
     return Snapshot(
         generation=generation,
-        site=_fresh_copy(site),
-        root_page=_fresh_copy(root_page),
-        settings=tuple((name, _fresh_copy(row)) for name, row in rows),
-        nav_sections=tuple(_fresh_copy(s) for s in top_sections(request, root_page)),
+        site=copy_for_request(site),
+        root_page=copy_for_request(root_page),
+        settings=tuple((name, copy_for_request(row)) for name, row in rows),
+        nav_sections=tuple(copy_for_request(s) for s in top_sections(request, root_page)),
         view_restrictions=view_restrictions,
     )
 
@@ -147,17 +143,17 @@ def prime(request: HttpRequest) -> Snapshot:
     if snapshot.site is None:
         request._wagtail_site = None  # type: ignore[attr-defined]
         return snapshot
-    site = _fresh_copy(snapshot.site)
-    root_page = _fresh_copy(snapshot.root_page)
+    site = copy_for_request(snapshot.site)
+    root_page = copy_for_request(snapshot.root_page)
     site._state.fields_cache["root_page"] = root_page
     request._wagtail_site = site  # type: ignore[attr-defined]
     for name, row in snapshot.settings:
-        mine = _fresh_copy(row)
+        mine = copy_for_request(row)
         mine._request = request  # type: ignore[attr-defined]  # as BaseSiteSetting.for_request does
         setattr(request, name, mine)
     # newsroom.listings.top_sections looks here first.
     request.__dict__["_dateline_top_sections"] = {
-        root_page.pk: [_fresh_copy(section) for section in snapshot.nav_sections]
+        root_page.pk: [copy_for_request(section) for section in snapshot.nav_sections]
     }
     return snapshot
 
