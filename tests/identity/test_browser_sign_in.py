@@ -160,3 +160,28 @@ def test_without_javascript_the_icon_still_signs_the_reader_in(chromium, story, 
         assert not guest_fields_visible(page)
     finally:
         context.close()
+
+
+def test_the_popup_stays_open_until_the_story_has_heard_it(browser, story, site_url):  # noqa: F811
+    """A message posted just before ``window.close()`` can go down with the window; the popup
+    closes on the article's answer instead (here a listener that answers when told to)."""
+    page = browser.new_page()
+    page.goto(f"{site_url}/")
+    finish_url = "/identity/finish/?popup=1&next=/"
+    heard_while_open = page.evaluate(
+        """(url) => new Promise((resolve) => {
+            const channel = new BroadcastChannel("dateline-identity");
+            channel.onmessage = (event) => {
+              if (event.data && event.data.type === "dateline:identity") resolve(!window.popup.closed);
+            };
+            window.popup = window.open(url, "dateline-sign-in", "popup=yes");
+            window.channel = channel;
+        })""",
+        finish_url,
+    )
+    assert heard_while_open
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.popup.closed") is False
+
+    page.evaluate("window.channel.postMessage({type: 'dateline:identity:heard'})")
+    page.wait_for_function("window.popup.closed", timeout=SLOW_MS)

@@ -10,6 +10,8 @@
   "use strict";
 
   var MESSAGE_TYPE = "dateline:identity";
+  var ACK_TYPE = "dateline:identity:heard";
+  var ACK_WAIT_MS = 2000;
   var CHANNEL = "dateline-identity";
   var HINT_COOKIE = "dateline_identity";
   var PENDING_KEY = "dateline:identity:pending";
@@ -41,6 +43,20 @@
   if (finish) {
     var returnUrl = finish.getAttribute("data-return-url") || "/";
     var told = false;
+    var leaving = false;
+    // Closed only once the article has answered (or after a while): a message posted just
+    // before window.close() can be lost with the window, and the article would never hear.
+    var leave = function () {
+      if (leaving) return;
+      leaving = true;
+      window.close();
+      // Still open (not a popup after all, or the browser refused to close it): go back.
+      window.setTimeout(function () { window.location.replace(returnUrl); }, 800);
+    };
+    var isAck = function (data) { return Boolean(data) && data.type === ACK_TYPE; };
+    window.addEventListener("message", function (event) {
+      if (event.origin === window.location.origin && isAck(event.data)) leave();
+    });
     try {
       if (window.opener && !window.opener.closed) {
         // The target origin is ours: another site that somehow became the opener hears nothing.
@@ -49,13 +65,16 @@
       }
     } catch (e) { /* an opener we may not talk to */ }
     if (typeof BroadcastChannel === "function") {
-      // Providers that isolate their pages (Cross-Origin-Opener-Policy) cut the popup off from
-      // its opener; a same-origin channel still reaches the article.
-      try { new BroadcastChannel(CHANNEL).postMessage({ type: MESSAGE_TYPE }); told = true; } catch (e) { /* ignore */ }
+      // Providers that isolate their pages (Cross-Origin-Opener-Policy), and our own pages'
+      // policy, cut the popup off from its opener; a same-origin channel still reaches it.
+      try {
+        var finishChannel = new BroadcastChannel(CHANNEL);
+        finishChannel.onmessage = function (event) { if (isAck(event.data)) leave(); };
+        finishChannel.postMessage({ type: MESSAGE_TYPE });
+        told = true;
+      } catch (e) { /* ignore */ }
     }
-    if (told) window.close();
-    // Still open (not a popup after all, or the browser refused to close it): go back.
-    window.setTimeout(function () { window.location.replace(returnUrl); }, told ? 800 : 0);
+    window.setTimeout(leave, told ? ACK_WAIT_MS : 0);
     return;
   }
 
@@ -77,6 +96,8 @@
   var popup = null;
   var popupWatch = null;
   var waiting = false;
+  var started = false;
+  var signedInHere = false;
 
   function setStatus(text, isError) {
     status.textContent = text || "";
@@ -123,6 +144,7 @@
 
   function render(data) {
     var signedIn = Boolean(data && data.signed_in);
+    signedInHere = signedIn;
     if (signedIn) {
       whoText.textContent = data.text || "";
       if (data.avatar) {
@@ -171,6 +193,7 @@
   }
 
   function startSignIn(button) {
+    started = true;
     saveDraft();
     waiting = true;
     setStatus(button.getAttribute("data-connecting"));
@@ -284,13 +307,24 @@
     if (event.origin !== window.location.origin) return;
     if (!event.data || event.data.type !== MESSAGE_TYPE) return;
     if (popup && event.source && event.source !== popup) return;
+    try { event.source.postMessage({ type: ACK_TYPE }, window.location.origin); } catch (e) { /* gone */ }
     signInDone();
   });
   if (typeof BroadcastChannel === "function") {
-    new BroadcastChannel(CHANNEL).onmessage = function (event) {
-      if (event.data && event.data.type === MESSAGE_TYPE) signInDone();
+    var channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = function (event) {
+      if (!event.data || event.data.type !== MESSAGE_TYPE) return;
+      channel.postMessage({ type: ACK_TYPE });
+      signInDone();
     };
   }
+  // The last resort when no message arrives: the reader comes back to this tab once the
+  // provider's window has gone, and the server knows whether the sign-in went through.
+  function backFromProvider() {
+    if (started && !signedInHere && document.visibilityState !== "hidden") refresh();
+  }
+  window.addEventListener("focus", backFromProvider);
+  document.addEventListener("visibilitychange", backFromProvider);
 
   restoreDraft();
   var store = storage();
