@@ -102,6 +102,22 @@ def csrf_passes(request: HttpRequest) -> bool:
     return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
 
 
+def sessionless_same_origin(request: HttpRequest) -> bool:
+    """A post from one of our own pages by a browser that holds no session: taken without a
+    token, so a reader without JavaScript, whose cached page carried none, posts once and is
+    redirected to the comment (POST, redirect, GET). CSRF guards what a session may do, and
+    this request has none to abuse; the browser's Origin (or Sec-Fetch-Site), which another
+    site's page cannot set, keeps strangers from posting through our readers' browsers."""
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return False
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin:
+        # The exact origins only: the site's own, or one listed as trusted for forms.
+        own = f"{request.scheme}://{request.get_host()}"
+        return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+    return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+
+
 def _raw_form_fields(request: HttpRequest) -> list[tuple[bytes, bytes]]:
     """The posted fields as the bytes the client sent (files left out). Must run before
     anything reads ``request.POST``: a multipart body cannot be read twice otherwise."""
@@ -255,8 +271,9 @@ def _form_again(
 
 
 def _confirm_page(request: HttpRequest, *, article: ArticlePage, form: CommentForm) -> HttpResponse:
-    """Asked of a post without a valid CSRF token (a reader without JavaScript, whose cached
-    page carried none): nothing is stored; the same text comes back with a token to post."""
+    """Asked of a post without a valid CSRF token that is not a session-less post from our own
+    page (a signed-in reader without JavaScript, whose cached page carried no token, or a
+    browser that sends no Origin): nothing is stored; the text comes back with a token."""
     form.is_valid()  # to show what is already known to be wrong; the post stays unsaved anyway
     context = discussion_context(article=article, request=request, form=form)
     context.update(
@@ -298,7 +315,7 @@ def _refused(
     return response
 
 
-@csrf_exempt  # checked below, so a token-less post can be answered with a confirmation page
+@csrf_exempt  # checked below: see sessionless_same_origin, and _confirm_page for the rest
 @require_POST
 def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     as_json = wants_json(request)
@@ -310,7 +327,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     not_utf8 = fields_not_utf8(request)  # first: it reads the body before request.POST does
     form = CommentForm(request.POST)
 
-    if not csrf_passes(request):
+    if not (csrf_passes(request) or sessionless_same_origin(request)):
         if as_json:
             return _json_errors(
                 {"__all__": _("Your session has expired. Please try again.")},

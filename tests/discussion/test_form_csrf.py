@@ -1,6 +1,8 @@
-"""The cached article page carries no CSRF token, so a reader without JavaScript posts without
-one: nothing is stored, a "Check your comment" page asks once more, with a token, and that
-second post goes through. Nothing ever changes without a valid token."""
+"""The cached article page carries no CSRF token. A browser that holds no session posts from
+our own page without one and goes straight through (POST, redirect, GET): its Origin, or
+Sec-Fetch-Site, says the form was ours. Any other token-less post (a session to protect, a
+foreign or missing origin) stores nothing: a "Check your comment" page asks once more, with
+a token, and that second post goes through."""
 
 import re
 import time
@@ -129,3 +131,51 @@ def test_the_script_without_a_token_gets_a_403_it_can_recover_from(strict, artic
     assert refused.json()["csrf"] is True
     assert accepted.status_code == HTTPStatus.CREATED
     assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"HTTP_ORIGIN": "http://testserver"}, {"HTTP_SEC_FETCH_SITE": "same-origin"}],
+    ids=["origin", "sec-fetch-site"],
+)
+def test_a_reader_without_a_session_posts_from_our_own_page_in_one_go(strict, article, headers):
+    response = strict.post(f"/comments/post/{article.pk}/", typed(), **headers)
+
+    comment = Comment.objects.get()
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    assert comment.body == "Wonderful news <3 — see you there."
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_ORIGIN": "https://testserver"},  # the right host on the wrong scheme
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_REFERER": "http://testserver/news/"},  # a Referer alone is not enough
+    ],
+    ids=["foreign", "null", "scheme", "cross-site", "same-site", "referer"],
+)
+def test_a_token_less_post_not_shown_to_be_ours_only_asks_to_confirm(strict, article, headers):
+    response = strict.post(f"/comments/post/{article.pk}/", typed(), **headers)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "<h1>Check your comment</h1>" in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_a_browser_with_a_session_needs_the_token_even_from_our_own_page(strict, article):
+    session = strict.session  # any session at all: a signed-in reader's, an editor's
+    session["seen"] = True
+    session.save()
+
+    response = strict.post(
+        f"/comments/post/{article.pk}/", typed(), HTTP_ORIGIN="http://testserver"
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "<h1>Check your comment</h1>" in response.content.decode()
+    assert not Comment.objects.exists()
