@@ -4,6 +4,7 @@ whatever the number of articles."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from django.db.models import F, Window
@@ -165,23 +166,45 @@ def _section_of(article: ArticlePage) -> SectionPage | None:
     return siteconfig.copy_for_request(found) if found is not None else None  # type: ignore[return-value]
 
 
-def article_context(article: ArticlePage, request: HttpRequest) -> dict[str, Any]:
-    section = _section_of(article)
-    preview = article.pk is None or getattr(request, "is_preview", False)
-    if preview:
-        # Previews render unsaved in-memory relations; the database rows are what readers see.
-        bylines = list(article.bylines.all())
-        corrections = list(article.corrections.all())
-    else:
-        bylines = list(
-            ArticleByline.objects.filter(page=article)
+class StoryParts:
+    """What the story's own part of the page shows (bylines, corrections, tags, the share
+    card, the structured data), read when that part is rendered. A story part served from
+    the shared fragments (``newsroom_tags.shared_part``) reads none of it."""
+
+    def __init__(self, article: ArticlePage, request: HttpRequest, *, preview: bool) -> None:
+        self.article = article
+        self.request = request
+        self.preview = preview
+
+    @cached_property
+    def bylines(self) -> list[ArticleByline]:
+        if self.preview:
+            # Previews render unsaved in-memory relations; the database rows are what readers see.
+            return list(self.article.bylines.all())
+        return list(
+            ArticleByline.objects.filter(page=self.article)
             .select_related("author")
             .order_by("sort_order", "pk")
         )
-        corrections = list(
-            ArticleCorrection.objects.filter(page=article).order_by("noted_at", "sort_order", "pk")
+
+    @cached_property
+    def corrections(self) -> list[ArticleCorrection]:
+        if self.preview:
+            return list(self.article.corrections.all())
+        return list(
+            ArticleCorrection.objects.filter(page=self.article).order_by(
+                "noted_at", "sort_order", "pk"
+            )
         )
-        if article.lead_image_id:
+
+    @cached_property
+    def tags(self) -> list[Any]:
+        return list(self.article.tags.all())
+
+    @cached_property
+    def lead_image(self) -> Any:
+        article = self.article
+        if article.lead_image_id and not self.preview:
             # The picture and both its sizes (page and share card) in two queries, not four.
             article.lead_image = (
                 get_image_model()
@@ -189,27 +212,39 @@ def article_context(article: ArticlePage, request: HttpRequest) -> dict[str, Any
                 .filter(pk=article.lead_image_id)
                 .first()
             )
-    newsroom = NewsroomSettings.for_request(request)
-    share_image_url = logo_url = None
-    if article.lead_image:
-        share_image_url = absolute_url(
-            request, article.lead_image.get_rendition(SHARE_IMAGE_SPEC).url
-        )
-    if newsroom.publisher_logo:
-        logo_url = absolute_url(request, newsroom.publisher_logo.get_rendition("max-600x60").url)
-    return {
-        "section": section,
-        "bylines": bylines,
-        "corrections": corrections,
-        "tags": list(article.tags.all()),
-        "canonical_url": article.get_full_url(request),
-        "share_image_url": share_image_url,
-        "json_ld": article_json_ld(
-            article=article,
-            request=request,
-            bylines=bylines,
-            corrections=corrections,
-            image_url=share_image_url,
+        return article.lead_image
+
+    @cached_property
+    def canonical_url(self) -> str | None:
+        return self.article.get_full_url(self.request)
+
+    @cached_property
+    def share_image_url(self) -> str | None:
+        if not self.lead_image:
+            return None
+        return absolute_url(self.request, self.lead_image.get_rendition(SHARE_IMAGE_SPEC).url)
+
+    @cached_property
+    def json_ld(self) -> dict[str, Any]:
+        newsroom = NewsroomSettings.for_request(self.request)
+        logo_url = None
+        if newsroom.publisher_logo:
+            logo_url = absolute_url(
+                self.request, newsroom.publisher_logo.get_rendition("max-600x60").url
+            )
+        return article_json_ld(
+            article=self.article,
+            request=self.request,
+            bylines=self.bylines,
+            corrections=self.corrections,
+            image_url=self.share_image_url,
             logo_url=logo_url,
-        ),
+        )
+
+
+def article_context(article: ArticlePage, request: HttpRequest) -> dict[str, Any]:
+    preview = article.pk is None or getattr(request, "is_preview", False)
+    return {
+        "section": _section_of(article),
+        "story": StoryParts(article, request, preview=preview),
     }

@@ -5,6 +5,7 @@ the page cache's misses get them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from http import HTTPStatus
 
@@ -219,3 +220,66 @@ def test_two_sites_sharing_a_page_tree_get_their_own_thread_order(client, articl
 
     assert first_site.index("Comment number 0") < first_site.index("Comment number 2")
     assert second_site.index("Comment number 2") < second_site.index("Comment number 0")
+
+
+# The story's own part of the page ---------------------------------------------------------
+
+
+def _without_render_stamp(content: bytes) -> bytes:
+    # The comment form's signed render time (the timing check) differs on every request.
+    return re.sub(rb'name="rendered_at" value="[^"]*"', b"", content)
+
+
+def test_a_second_reader_gets_the_story_part_without_its_queries(client, article, policy, settings):
+    client.get(article.url)  # the process's site snapshot, and the fragments
+    reused, reused_content = _queries(Client(), article.url)
+    settings.DATELINE_FRAGMENT_CACHE = False
+    built, built_content = _queries(Client(), article.url)
+
+    assert (built, reused) == (4, 1)  # without its bylines, corrections and tags: the story
+    assert _without_render_stamp(reused_content) == _without_render_stamp(built_content)
+
+
+def test_a_published_edit_of_the_story_shows_on_the_next_request(client, article, policy):
+    client.get(article.url)
+    article.title = "The ferry runs again, twice a day"
+    article.standfirst = "A second boat joins in the spring."
+    article.save_revision().publish()
+
+    content = client.get(article.url).content
+
+    assert b"The ferry runs again, twice a day</h1>" in content
+    assert b'content="A second boat joins in the spring."' in content
+
+
+def test_a_draft_of_the_story_changes_nothing_readers_see(client, article, policy):
+    client.get(article.url)
+    article.title = "Not ready yet"
+    article.save_revision()
+
+    content = client.get(article.url).content
+
+    assert b"The ferry runs again</h1>" in content
+    assert b"Not ready yet" not in content
+
+
+def test_a_renamed_author_shows_in_the_byline_on_the_next_request(client, article, policy):
+    client.get(article.url)
+    author = article.bylines.first().author
+    author.name = "Hana Yousef"
+    author.save()
+
+    assert b">Hana Yousef</a>" in client.get(article.url).content
+
+
+def test_each_language_gets_its_own_story_part(client, article, policy):
+    def page(language: str) -> bytes:
+        content = client.get(article.url, headers={"accept-language": language}).content
+        return _without_render_stamp(content)
+
+    english, arabic = page("en"), page("ar")
+
+    assert page("en") == english
+    assert page("ar") == arabic
+    assert b'<html lang="en"' in english
+    assert b'<html lang="ar"' in arabic
