@@ -7,8 +7,8 @@ For each database set-up — SQLite with the local-memory cache, then PostgreSQL
 their server programs are installed (throwaway instances on free ports, as scripts/test.sh
 starts them) — it creates a throwaway data directory, migrates, loads the bench data
 (``bench/load.py``), starts ``dateline serve`` three times — page cache on ("cached"), page
-cache off with the thread fragments still cached ("cold": what a signed-in reader or a page
-cache miss costs), and every cache off ("bare") — and measures with wrk at each connection
+cache off with the shared fragments on ("cold": what a signed-in reader or a page cache miss
+costs), and every cache off ("bare") — and measures with wrk at each connection
 count. Results go to docs/performance.md with
 the machine, its load average during the run, and the peers' numbers from GUIDE.md §4.
 """
@@ -337,7 +337,7 @@ def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]
         ),
         Scenario(
             "cold",
-            "Story page, 20 comments, page cache off (thread fragment cached)",
+            "Story page, 20 comments, page cache off (shared fragments on)",
             "cold",
             small,
             target="≥ 300 req/s",

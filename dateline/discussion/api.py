@@ -44,7 +44,7 @@ from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
@@ -57,6 +57,7 @@ from dateline import ratelimits
 from dateline.discussion import actions, openapi, text, threads
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings, Thread
 from dateline.identity.selectors import current_commenter
+from dateline.newsroom import routing
 from dateline.newsroom.models import ArticlePage
 from dateline.server import pagecache
 
@@ -476,15 +477,26 @@ ARTICLE_FIELDS = (
 ARTICLE_THREAD_FIELDS = tuple(f"discussion_thread__{f.name}" for f in Thread._meta.concrete_fields)
 
 
-def _published_article(article_id: int) -> ArticlePage:
-    # The thread comes with the story (one query): reads and posts both need it.
-    article = (
-        ArticlePage.objects.published()
-        .only(*ARTICLE_FIELDS, *ARTICLE_THREAD_FIELDS)
-        .select_related("discussion_thread")
-        .filter(pk=article_id)
-        .first()
-    )
+def _published_article(article_id: int, *, for_writing: bool = False) -> ArticlePage:
+    # The thread comes with the story (one query): reads and posts both need it. Between
+    # changes to the story, reads get the process's kept copy (dateline.newsroom.routing);
+    # writes always read the rows.
+    def load() -> ArticlePage | None:
+        return (
+            ArticlePage.objects.published()
+            .only(*ARTICLE_FIELDS, *ARTICLE_THREAD_FIELDS)
+            .select_related("discussion_thread")
+            .filter(pk=article_id)
+            .first()
+        )
+
+    if for_writing:
+        article = load()
+    else:
+        article = routing.kept_story(key=("api", article_id), story_id=article_id, load=load)
+    if article is not None and article.expire_at and article.expire_at <= timezone.now():
+        # Past its expiry time, even if the worker has not unpublished it yet (published()).
+        article = None
     if article is None:
         raise ApiError(HTTPStatus.NOT_FOUND, {"thread": _("There is no such story.")})
     return article
@@ -513,7 +525,7 @@ def find_thread(ref: ThreadRef, caller: Caller) -> tuple[Thread, bool]:
 
 def thread_for_writing(ref: ThreadRef, caller: Caller) -> Thread:
     if ref.article_id is not None:
-        article = _published_article(ref.article_id)
+        article = _published_article(ref.article_id, for_writing=True)
         return threads.thread_of(article) or actions.thread_for_article(article=article)
     return actions.thread_for_embed(
         origin=_embed_origin(ref, caller),

@@ -238,15 +238,12 @@ class HomePage(ViewRestrictionsMixin, FeedRoutesMixin, Page):
         # As in Wagtail's walk, only the page itself must be live. Anything else — sections,
         # feeds, unknown addresses — goes Wagtail's way.
         if len(path_components) >= 2:
-            article = (
-                ArticlePage.objects.filter(
-                    slug=path_components[-1],
-                    url_path=self.url_path + "/".join(path_components) + "/",
-                    path__startswith=self.path,
-                    live=True,
-                )
-                .select_related("discussion_thread")
-                .first()
+            from dateline.newsroom.routing import find_story
+
+            article = find_story(
+                home_path=self.path,
+                url_path=self.url_path + "/".join(path_components) + "/",
+                slug=path_components[-1],
             )
             if article is not None:
                 return RouteResult(article)

@@ -6,6 +6,7 @@ the page cache's misses get them."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from http import HTTPStatus
 
@@ -68,7 +69,8 @@ def _bodies(data: dict) -> list[str]:
 
 def test_a_second_reader_gets_the_rendered_thread_without_its_queries(client, article, policy):
     comment = post_guest_comment(article, "The crossing takes ten minutes now.", policy=policy)
-    client.get(article.url)  # the process's site snapshot, and the fragment
+    for _ in range(2):  # the process's site snapshot, the story, the fragments
+        client.get(article.url)
     first, _ = _queries(Client(), article.url)
     pagecache.bump(pagecache.thread_gen(comment.thread_id))  # as a change to the thread would
     rebuilt, content = _queries(Client(), article.url)
@@ -141,7 +143,8 @@ def test_a_comment_on_one_story_leaves_the_other_storys_thread_cached(client, ar
     other = make_article(section, title="Bus fares rise")
     policy = discussion_policy(mode="publish")
     post_guest_comment(other, "Fares went up twice this year.", policy=policy)
-    client.get(other.url)
+    for _ in range(2):
+        client.get(other.url)
     warm, _ = _queries(client, other.url)
 
     post_guest_comment(article, "Only the ferry story changes.", policy=policy)
@@ -283,3 +286,134 @@ def test_each_language_gets_its_own_story_part(client, article, policy):
     assert page("ar") == arabic
     assert b'<html lang="en"' in english
     assert b'<html lang="ar"' in arabic
+
+
+# The comment form ---------------------------------------------------------------------------
+
+
+def _render_stamp(content: bytes) -> str:
+    found = re.search(rb'name="rendered_at" value="([^"]*)"', content)
+    assert found is not None
+    return found.group(1).decode()
+
+
+def test_the_blank_form_is_shared_but_each_reader_gets_their_own_render_stamp(article, policy):
+    from dateline.discussion.forms import seconds_since_rendered
+
+    first = _render_stamp(Client().get(article.url).content)
+    time.sleep(0.01)
+    second = _render_stamp(Client().get(article.url).content)
+
+    assert first != second
+    assert seconds_since_rendered(second) is not None  # signed and readable, not a placeholder
+
+
+def test_a_reply_target_and_a_held_notice_never_reach_another_readers_form(article, policy):
+    parent = post_guest_comment(article, "Which pier does it leave from?", name="Rana")
+    client = Client()
+    client.get(article.url)
+
+    replying = client.get(article.url, {"replytocom": parent.pk}).content
+    held = client.get(article.url, {"held": "1"}).content
+    plain = Client().get(article.url).content
+
+    assert b"Leave a Reply to <bdi>Rana</bdi>" in replying
+    assert b'<p class="respond__notice">Your comment is awaiting moderation.</p>' in held
+    heading = b'<span data-reply-heading data-default-heading="Leave a Reply">Leave a Reply</span>'
+    assert heading in plain
+    assert b'class="respond__notice"' not in plain
+    assert f'name="parent" value="{parent.pk}"'.encode() in replying
+    assert b'name="parent" value=""' in plain
+
+
+def test_a_reader_with_a_session_gets_their_draft_and_others_the_blank_form(article, policy):
+    from dateline.identity import session
+
+    client = Client()
+    client.get(article.url)
+    browser_session = client.session
+    browser_session[session.DRAFT_KEY] = {
+        "path": article.url,
+        "fields": {"body": "Half-written thought", "name": "Rana"},
+    }
+    browser_session.save()
+
+    mine = client.get(article.url).content
+    others = Client().get(article.url).content
+
+    assert b"Half-written thought</textarea>" in mine
+    assert b"Half-written thought" not in others
+
+
+# Finding the story ----------------------------------------------------------------------------
+
+
+def test_between_changes_a_story_is_found_and_shown_without_a_query(article, policy):
+    post_guest_comment(article, "First!", policy=policy)
+    for _ in range(2):  # the first request learns the address, the second keeps the story
+        Client().get(article.url)
+
+    queries, content = _queries(Client(), article.url)
+
+    assert queries == 0
+    assert b"First!" in content
+
+
+def test_a_kept_story_sees_every_change_on_the_next_request(client, article, policy, section):
+    for _ in range(3):
+        client.get(article.url)
+
+    post_guest_comment(article, "Seen at once.", policy=policy)
+    assert b"Seen at once." in client.get(article.url).content
+    assert (
+        b"1 Comment" in client.get(article.url).content
+        or b"1 comment" in client.get(article.url).content.lower()
+    )
+
+    article.title = "The ferry runs at night too"
+    article.save_revision().publish()
+    assert b"The ferry runs at night too</h1>" in client.get(article.url).content
+
+    article.unpublish()
+    assert client.get(article.url).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_moved_story_is_only_found_at_its_new_address(client, article, section, home, policy):
+    from dateline.newsroom import actions as newsroom_actions
+
+    old_url = article.url
+    for _ in range(3):
+        client.get(old_url)
+    economy = newsroom_actions.create_section(parent=home, title="Economy")
+    article.move(economy, pos="last-child")
+    article.refresh_from_db()
+
+    assert client.get(old_url).status_code != HTTPStatus.OK
+    assert client.get(article.url).status_code == HTTPStatus.OK
+
+
+def test_between_changes_the_thread_json_is_answered_without_a_query(article, policy):
+    post_guest_comment(article, "Ten minutes, door to door.", policy=policy)
+    _thread_json(Client(), article)
+
+    with CaptureQueriesContext(connection) as captured:
+        data = _thread_json(Client(), article)
+
+    assert len(captured) == 0
+    assert any("Ten minutes" in html for html in _bodies(data))
+
+
+def test_a_kept_story_past_its_expiry_time_has_no_thread_json(article, policy):
+    import datetime
+
+    from django.utils import timezone
+
+    article.expire_at = timezone.now() + datetime.timedelta(seconds=1)
+    article.save_revision().publish()
+    _thread_json(Client(), article)
+    _thread_json(Client(), article)  # kept now
+    time.sleep(1.1)
+
+    response = Client().get("/comments/api/threads/", {"article": article.pk})
+
+    assert response.status_code == HTTPStatus.NOT_FOUND

@@ -295,6 +295,56 @@ def discussion_for(context: template.Context, article: ArticlePage) -> dict[str,
     return data
 
 
+# Where the form's per-request render stamp goes in a shared copy of the form.
+_RENDERED_AT_SLOT = "\x00rendered-at\x00"
+
+
+def _blank_form(context: template.Context) -> bool:
+    """The form as most readers get it, the same for all of them: nobody signed in or
+    mid-sign-in (no session), nothing typed, no reply target, no notice, no token."""
+    request = context.get("request")
+    form = context.get("form")
+    return (
+        request is not None
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and form is not None
+        and not form.is_bound
+        and context.get("replying_to") is None
+        and not context.get("held_notice")
+        and not context.get("include_csrf")
+    )
+
+
+@register.simple_tag(takes_context=True)
+def comment_form(context: template.Context) -> SafeString:
+    """The comment form. Its blank state is a shared fragment (its 40-odd fields and labels
+    cost more to render than the whole rest of the discussion), under gen:site: the
+    discussion and sign-in settings; the form's render stamp is put in per request."""
+    assert context.template is not None
+    form_template = context.template.engine.get_template("discussion/includes/comment_form.html")
+    if not _blank_form(context):
+        return mark_safe(form_template.render(context))  # noqa: S308 - a template's output
+
+    def build() -> str:
+        with context.push(rendered_at=_RENDERED_AT_SLOT):
+            return str(form_template.render(context))
+
+    article, policy = context["article"], context["policy"]
+    key = "|".join(
+        [
+            "comment-form",
+            str(article.pk),
+            str(policy.pk),
+            translation.get_language() or "",
+            context.get("cancel_url") or "",
+            context.get("heading") or "",
+        ]
+    )
+    html = pagecache.fragment(key, [pagecache.GEN_SITE], build)
+    stamp = str(context.get("rendered_at") or sign_rendered_at())
+    return mark_safe(html.replace(_RENDERED_AT_SLOT, stamp))  # noqa: S308 - the stamp is base64
+
+
 # Comments ---------------------------------------------------------------------------------
 #
 # The markup of a comment lives here, in Python, not in an included template: a thread page
