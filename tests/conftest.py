@@ -20,12 +20,13 @@ SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
 def _forget_cached_state() -> None:
     from dateline.newsroom import routing
-    from dateline.server import siteconfig
+    from dateline.server import pagecache, siteconfig
 
     for alias in settings.CACHES:
         caches[alias].clear()
     siteconfig.forget()
     routing.forget()
+    pagecache.forget_local_fragments()
 
 
 @pytest.fixture(autouse=True)

@@ -61,13 +61,17 @@ def _copy(kept: _Kept) -> ArticlePage:
     return article  # type: ignore[return-value]
 
 
-def _numbers(story_id: int) -> tuple[int | None, int] | None:
+def _numbers(story_id: int, thread_id: int | None) -> tuple[int | None, int] | None:
     """The numbers a kept story is checked against, read before the database is; None when
-    nothing may be kept (the cache is off or out of reach, or no site snapshot)."""
+    nothing may be kept (the cache is off or out of reach, or no site snapshot). The kept
+    thread's number comes in the same read: its fragments ask for it next."""
     if not settings.DATELINE_FRAGMENT_CACHE or siteconfig.generation() is None:
         return None
+    names = [pagecache.page_gen(story_id)]
+    if thread_id is not None:
+        names.append(pagecache.thread_gen(thread_id))
     try:
-        page_number = pagecache.generations().read([pagecache.page_gen(story_id)])[0]
+        page_number = pagecache.read_numbers(names)[0]
     except Exception:  # a cache outage: the database still answers
         logger.warning("story routing: could not read gen:page:%s", story_id, exc_info=True)
         return None
@@ -80,8 +84,8 @@ def kept_story(
     """The story ``load`` reads (with its thread joined in), or this process's copy of what it
     read last time, while the story's and the site's numbers stand still. ``key`` names the
     reader's query: each shape of it (all columns, a few) is kept apart."""
-    numbers = _numbers(story_id)
-    kept = _kept.get(key) if numbers is not None else None
+    kept = _kept.get(key)
+    numbers = _numbers(story_id, kept.thread.pk if kept is not None and kept.thread else None)
     if kept is not None and kept.generations == numbers:
         return _copy(kept)
     article = load()

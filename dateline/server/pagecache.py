@@ -55,6 +55,7 @@ HTTP caching
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import hashlib
 import logging
@@ -63,7 +64,8 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -245,6 +247,7 @@ def bump(*names: str) -> None:
     ordered = [GEN_ANY, *dict.fromkeys(names)]
 
     def _bump() -> None:
+        _forget_numbers(ordered)
         try:
             generations().bump(ordered)
         except Exception:  # logged; entries still expire by their timeout
@@ -263,34 +266,85 @@ class Fragment:
     value: Any
 
 
+# The numbers one request has read, so that the site snapshot, the story's routing and each
+# fragment on the page do not ask the counters (with Redis, a round trip) for the same number
+# twice. A bump in the request forgets what it moved, so the request sees its own writes.
+_request_numbers: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "dateline_request_numbers", default=None
+)
+
+
+@contextmanager
+def numbers_for_request() -> Iterator[None]:
+    token = _request_numbers.set({})
+    try:
+        yield
+    finally:
+        _request_numbers.reset(token)
+
+
+def read_numbers(names: Sequence[str]) -> list[int]:
+    """The current numbers of ``names``; in a request, each is read once, the first time it
+    is asked for. Reading early is always safe: whatever is built from rows read afterwards
+    is kept under numbers no newer than those rows."""
+    memo = _request_numbers.get()
+    if memo is None:
+        return generations().read(names)
+    missing = [n for n in dict.fromkeys(names) if n not in memo]
+    if missing:
+        memo.update(zip(missing, generations().read(missing), strict=True))
+    return [memo[n] for n in names]
+
+
+def _forget_numbers(names: Sequence[str]) -> None:
+    memo = _request_numbers.get()
+    if memo:
+        for name in names:
+            memo.pop(name, None)
+
+
+# Fragments this process has used lately, beside the shared store: a hit costs no cache read
+# (with Redis, no round trip; locally, no unpickling). Checked against the same numbers.
+MAX_LOCAL_FRAGMENTS = 512
+_local_fragments: dict[str, Fragment] = {}
+_local_lock = threading.Lock()
+
+
+def _keep_locally(full_key: str, found: Fragment) -> None:
+    with _local_lock:
+        if len(_local_fragments) >= MAX_LOCAL_FRAGMENTS:
+            _local_fragments.clear()
+        _local_fragments[full_key] = found
+
+
+def forget_local_fragments() -> None:
+    """Drop this process's copies (tests, whose rolled-back rows must not outlive them)."""
+    with _local_lock:
+        _local_fragments.clear()
+
+
+def fragment_store_key(key: str) -> str:
+    return "frag:" + hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
+
+
 def fragment(key: str, names: Sequence[str], build: Callable[[], Any]) -> Any:
     """A part of a response that is the same for every reader (a rendered thread, a thread's
     comments as JSON), kept under the same generation numbers as whole pages: it is reused
     until one of ``names`` is bumped. Whole pages are only ever served to anonymous readers;
     fragments also serve signed-in readers and editors, and the page cache's misses.
 
-    ``build`` must read nothing per reader. The numbers are read *before* ``build`` reads the
-    database, so a result built from data a writer is changing is stored under numbers that
-    writer's commit-time bump moves past (see "Races" above); unlike a page, whose numbers
-    are only known after rendering, a fragment needs no ``gen:any`` check — which matters,
-    since every comment anywhere bumps ``gen:any``."""
+    ``build`` must read nothing per reader, and what it returns is shared by the requests of
+    a process: callers read it and never change it. The numbers are read *before* ``build``
+    reads the database, so a result built from data a writer is changing is stored under
+    numbers that writer's commit-time bump moves past (see "Races" above); unlike a page,
+    whose numbers are only known after rendering, a fragment needs no ``gen:any`` check —
+    which matters, since every comment anywhere bumps ``gen:any``."""
     if not settings.DATELINE_FRAGMENT_CACHE:
         return build()
     ordered = sorted(set(names))
-    full_key = "frag:" + hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
+    full_key = fragment_store_key(key)
     try:
-        store, gens = page_store(), generations()
-        if isinstance(gens, CacheGenerations):
-            # Redis: the fragment and its numbers in one round trip.
-            found_many = store.get_many([full_key, *ordered])
-            found = found_many.get(full_key)
-            if all(n in found_many for n in ordered):
-                values = [int(found_many[n]) for n in ordered]
-            else:
-                values = gens.read(ordered)
-        else:
-            found = store.get(full_key)
-            values = gens.read(ordered)
+        values = read_numbers(ordered)
         from dateline.server import siteconfig
 
         site_generation = siteconfig.generation()
@@ -302,20 +356,24 @@ def fragment(key: str, names: Sequence[str], build: Callable[[], Any]) -> Any:
                 for n, v in zip(ordered, values, strict=True)
             ]
         deps = tuple(zip(ordered, values, strict=True))
+        local = _local_fragments.get(full_key)
+        if local is not None and local.deps == deps:
+            return local.value
+        store = page_store()
+        found = store.get(full_key)
         if isinstance(found, Fragment) and found.deps == deps:
+            _keep_locally(full_key, found)
             return found.value
     except Exception:  # a cache outage only costs the work
         logger.exception("fragment cache: lookup failed")
         return build()
     value = build()
+    made = Fragment(deps=deps, value=value)
     try:
-        store.set(
-            full_key,
-            Fragment(deps=deps, value=value),
-            timeout=settings.DATELINE_PAGE_CACHE_TIMEOUT,
-        )
+        store.set(full_key, made, timeout=settings.DATELINE_PAGE_CACHE_TIMEOUT)
     except Exception:
         logger.exception("fragment cache: store failed")
+    _keep_locally(full_key, made)
     return value
 
 

@@ -132,7 +132,7 @@ def _load(request: HttpRequest, generation: int) -> Snapshot:
 def prime(request: HttpRequest) -> Snapshot:
     """Put this request's site, root page, settings and navigation where their readers look."""
     key = (request.get_host(), request.get_port())
-    generation = pagecache.generations().read([pagecache.GEN_SITE])[0]
+    generation = pagecache.read_numbers([pagecache.GEN_SITE])[0]
     snapshot = _snapshots.get(key)
     if snapshot is None or snapshot.generation != generation:
         snapshot = _load(request, generation)
@@ -169,16 +169,17 @@ class SiteConfigMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        snapshot = None
-        if not request.path_info.startswith(SKIPPED_PREFIXES):
+        with pagecache.numbers_for_request():
+            snapshot = None
+            if not request.path_info.startswith(SKIPPED_PREFIXES):
+                try:
+                    snapshot = prime(request)
+                except DisallowedHost:
+                    pass  # CommonMiddleware answers it
+                except Exception:  # without the snapshot every read simply queries
+                    logger.exception("site configuration: could not prime the request")
+            token = _current.set(snapshot)
             try:
-                snapshot = prime(request)
-            except DisallowedHost:
-                pass  # CommonMiddleware answers it
-            except Exception:  # without the snapshot every read simply queries
-                logger.exception("site configuration: could not prime the request")
-        token = _current.set(snapshot)
-        try:
-            return self.get_response(request)
-        finally:
-            _current.reset(token)
+                return self.get_response(request)
+            finally:
+                _current.reset(token)

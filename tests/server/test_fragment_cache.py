@@ -417,3 +417,34 @@ def test_a_kept_story_past_its_expiry_time_has_no_thread_json(article, policy):
     response = Client().get("/comments/api/threads/", {"article": article.pk})
 
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+# Numbers read once per request, fragments kept per process --------------------------------
+
+
+def test_a_request_reads_each_number_once_and_sees_its_own_bumps(db):
+    name = pagecache.thread_gen(424242)
+    with pagecache.numbers_for_request():
+        first = pagecache.read_numbers([name])[0]
+        pagecache.generations().bump([name])  # another process's write, mid-request
+        assert pagecache.read_numbers([name])[0] == first  # read once: the older number
+        pagecache.bump(name)  # this request's own write
+        assert pagecache.read_numbers([name])[0] > first + 1
+    assert pagecache.read_numbers([name])[0] > first + 1
+
+
+def test_a_fragment_kept_by_the_process_is_checked_against_the_numbers(db):
+    name = pagecache.thread_gen(434343)
+    builds: list[int] = []
+
+    def build() -> str:
+        builds.append(1)
+        return f"built {len(builds)}"
+
+    assert pagecache.fragment("kept-test", [name], build) == "built 1"
+    # The shared copy gone: this process still has its own.
+    caches["pages"].delete(pagecache.fragment_store_key("kept-test"))
+    assert pagecache.fragment("kept-test", [name], build) == "built 1"
+    pagecache.bump(name)
+    assert pagecache.fragment("kept-test", [name], build) == "built 2"
+    assert len(builds) == 2
