@@ -595,7 +595,9 @@ def article_published(*, article: ArticlePage) -> bool:
     with transaction.atomic():
         return (
             fanout.start(
-                event_key=f"post:{article.pk}", kind=FanOut.Kind.POST, object_id=article.pk
+                event_key=fanout.post_event_key(article.pk),
+                kind=FanOut.Kind.POST,
+                object_id=article.pk,
             )
             is not None
         )

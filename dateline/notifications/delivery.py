@@ -33,6 +33,7 @@ from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from dateline.discussion.models import Comment
+from dateline.newsroom.models import ArticlePage
 from dateline.notifications import digests, fanout
 from dateline.notifications.models import OutboundMessage
 
@@ -165,24 +166,45 @@ def _is_about_this_message(error: Exception) -> bool:
     return isinstance(error, ValueError | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
 
 
+def _withdrawn(message: OutboundMessage, *, now: datetime.datetime) -> str:
+    """Why a notice to readers must not leave now, or "" when it may: its comment is no longer
+    approved, or its story is no longer one readers can see (unpublished, made private, past
+    its expiry time). Digests make the same checks when they are written out (digests.py);
+    editors' moderation notices are about comments that are not approved by nature."""
+    if message.category == OutboundMessage.Category.MODERATION:
+        return ""
+    story_id: int | None = None
+    if message.comment_id is not None:
+        comment = (
+            Comment.objects.filter(pk=message.comment_id)
+            .values("status", "thread__article_id")
+            .first()
+        )
+        if comment is None or comment["status"] != Comment.Status.APPROVED:
+            return "The comment is no longer approved."
+        story_id = comment["thread__article_id"]  # None: a thread on an embedding site
+    elif message.category == OutboundMessage.Category.POST:
+        story_id = fanout.story_of_post(message.event_key)
+    if story_id is not None and not (
+        ArticlePage.objects.published(now=now).filter(pk=story_id).exists()
+    ):
+        return "The story is no longer published."
+    return ""
+
+
 def send_one(
     message: OutboundMessage, *, mailer: BaseEmailBackend, worker_id: str = WORKER_ID
 ) -> Outcome:
     now = timezone.now()
-    if (
-        message.comment_id is not None
-        and message.category != OutboundMessage.Category.MODERATION
-        and not Comment.objects.filter(
-            pk=message.comment_id, status=Comment.Status.APPROVED
-        ).exists()
-    ):
-        # Approved, then withdrawn before the message left: readers must not get it by email.
+    withdrawn = _withdrawn(message, now=now)
+    if withdrawn:
+        # Shown, then withdrawn before the message left: readers must not get it by email.
         OutboundMessage.objects.filter(_mine(message, worker_id)).update(
             **_settled(
                 message,
                 status=OutboundMessage.Status.CANCELLED,
                 lease_expires_at=None,
-                last_error="The comment is no longer approved.",
+                last_error=withdrawn,
             )
         )
         return Outcome.CANCELLED

@@ -265,6 +265,22 @@ def run_batch(fan: FanOut, *, limit: int) -> bool:
     return finished
 
 
+POST_EVENT_PREFIX = "post:"
+
+
+def post_event_key(article_id: int) -> str:
+    """The event of a story's first publication: its readers' messages carry this key."""
+    return f"{POST_EVENT_PREFIX}{article_id}"
+
+
+def story_of_post(event_key: str) -> int | None:
+    """The story a new-post message announces, from its event key (None: not one of those)."""
+    if not event_key.startswith(POST_EVENT_PREFIX):
+        return None
+    raw = event_key.removeprefix(POST_EVENT_PREFIX)
+    return int(raw) if raw.isdigit() else None
+
+
 def start(*, event_key: str, kind: str, object_id: int) -> FanOut | None:
     """Record an event once and handle its first recipients in the caller's transaction.
     None when the event was already recorded (the same comment approved a second time, a

@@ -4,6 +4,7 @@ what it receives, and the worker's delivery step run in-process."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email
 import logging
 import threading
@@ -16,7 +17,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
+from dateline.newsroom.models import ArticlePage
 from dateline.notifications import delivery, fanout
 from dateline.notifications.models import OutboundMessage, Subscriber, Subscription
 from tests.servers import free_port
@@ -124,3 +127,18 @@ def active_subscription(
 
 def outbox(**filters: Any) -> list[OutboundMessage]:
     return list(OutboundMessage.objects.filter(**filters).order_by("pk"))
+
+
+def hide_story(article, how: str) -> None:
+    """A story readers can no longer see: withdrawn, made private, or past its expiry time
+    (still live until the worker gets round to it)."""
+    if how == "unpublished":
+        article.unpublish()
+    elif how == "private":
+        PageViewRestriction.objects.create(
+            page=article, restriction_type=PageViewRestriction.PASSWORD, password="members-only"
+        )
+    else:
+        ArticlePage.objects.filter(pk=article.pk).update(
+            expire_at=timezone.now() - datetime.timedelta(seconds=5)
+        )

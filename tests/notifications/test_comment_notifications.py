@@ -12,7 +12,7 @@ from dateline.discussion import actions as discussion
 from dateline.discussion.models import Comment, DiscussionSettings
 from dateline.notifications.models import FanOut, OutboundMessage, Subscription
 from tests.factories import discussion_policy, post_guest_comment
-from tests.notifications.support import active_subscription, deliver_all, outbox
+from tests.notifications.support import active_subscription, deliver_all, hide_story, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +214,22 @@ def test_a_comment_withdrawn_before_its_notification_leaves_is_not_sent(
 
     assert mailbox.messages == []
     assert outbox()[0].status == OutboundMessage.Status.CANCELLED
+
+
+@pytest.mark.parametrize("how", ["unpublished", "private", "expired"])
+def test_a_comment_notice_whose_story_was_hidden_before_it_left_is_not_sent(
+    article, publish_at_once, mailbox, how
+):
+    follow(article, "fatima@example.org")
+    post_guest_comment(article, policy=publish_at_once)
+
+    hide_story(article, how)
+    deliver_all()
+
+    assert mailbox.messages == []
+    [row] = outbox()
+    assert row.status == OutboundMessage.Status.CANCELLED
+    assert row.last_error == "The story is no longer published."
 
 
 def test_the_outbox_row_is_written_in_the_comments_transaction(article, publish_at_once):

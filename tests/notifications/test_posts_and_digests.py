@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from wagtail.models import PageViewRestriction, Revision
+from wagtail.models import Revision
 
 from dateline.discussion import actions as discussion
 from dateline.newsroom import actions as newsroom
@@ -17,7 +17,7 @@ from dateline.notifications import actions, digests, fanout
 from dateline.notifications.models import DigestItem, FanOut, OutboundMessage, Subscription
 from dateline.server import scheduler
 from tests.factories import make_article, post_guest_comment
-from tests.notifications.support import active_subscription, deliver_all, outbox
+from tests.notifications.support import active_subscription, deliver_all, hide_story, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -280,21 +280,6 @@ def test_a_digest_whose_every_comment_was_removed_before_it_left_is_not_sent(
     assert row.status == OutboundMessage.Status.CANCELLED
 
 
-def hide_story(article, how: str) -> None:
-    """A story readers can no longer see: withdrawn, made private, or past its expiry time
-    (still live until the worker gets round to it)."""
-    if how == "unpublished":
-        article.unpublish()
-    elif how == "private":
-        PageViewRestriction.objects.create(
-            page=article, restriction_type=PageViewRestriction.PASSWORD, password="members-only"
-        )
-    else:
-        ArticlePage.objects.filter(pk=article.pk).update(
-            expire_at=timezone.now() - datetime.timedelta(seconds=5)
-        )
-
-
 @pytest.mark.parametrize("how", ["unpublished", "private", "expired"])
 def test_a_digest_leaves_out_comments_on_a_story_readers_can_no_longer_see(
     section, publish_at_once, mailbox, how
@@ -368,3 +353,20 @@ def test_a_digest_keeps_comments_on_an_embedding_sites_page(section, publish_at_
 
     [message] = mailbox.messages
     assert "Said on the partner's page." in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("how", ["unpublished", "private", "expired"])
+def test_a_new_story_notice_whose_story_was_hidden_before_it_left_is_not_sent(
+    section, mailbox, how
+):
+    active_subscription("news@example.org", Subscription.Kind.POSTS)
+    article = make_article(section, title="Announced too soon")
+    [row] = outbox()
+
+    hide_story(article, how)
+    deliver_all()
+
+    assert mailbox.messages == []
+    row.refresh_from_db()
+    assert row.status == OutboundMessage.Status.CANCELLED
+    assert row.last_error == "The story is no longer published."
