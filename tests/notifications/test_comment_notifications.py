@@ -26,6 +26,18 @@ def follow(article, email: str, kind: str = Subscription.Kind.COMMENTS, **kwargs
     )
 
 
+def follow_replies_to(article, comment, email: str):
+    """As the comment form does once its link is followed: the subscription belongs to the
+    identity that asked, and follows the comment it was asked from."""
+    return follow(
+        article,
+        email,
+        kind=Subscription.Kind.REPLIES,
+        commenter=comment.commenter,
+        asked_from=[comment],
+    )
+
+
 def bodies(message) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -85,23 +97,9 @@ def test_a_reply_tells_the_parent_author_that_someone_replied(article, publish_a
     first = post_guest_comment(
         article, "The ferry is back too.", policy=publish_at_once, email="amal@example.org"
     )
-    # As the comment form does once its link is followed: the subscription belongs to the
-    # identity that asked, and follows the comment it was asked from.
-    follow(
-        article,
-        "amal@example.org",
-        kind=Subscription.Kind.REPLIES,
-        commenter=first.commenter,
-        asked_from=[first],
-    )
+    follow_replies_to(article, first, "amal@example.org")
     bashir = post_guest_comment(article, policy=publish_at_once, email="bashir@example.org")
-    follow(
-        article,
-        "bashir@example.org",
-        kind=Subscription.Kind.REPLIES,
-        commenter=bashir.commenter,
-        asked_from=[bashir],
-    )
+    follow_replies_to(article, bashir, "bashir@example.org")
 
     reply = post_guest_comment(
         article, "Since Tuesday, yes.", policy=publish_at_once, name="Omar", parent=first
@@ -123,13 +121,7 @@ def test_a_follower_of_every_comment_gets_a_reply_to_them_once_as_a_reply(
 ):
     first = post_guest_comment(article, policy=publish_at_once, email="amal@example.org")
     follow(article, "amal@example.org", commenter=first.commenter, asked_from=[first])
-    follow(
-        article,
-        "amal@example.org",
-        kind=Subscription.Kind.REPLIES,
-        commenter=first.commenter,
-        asked_from=[first],
-    )
+    follow_replies_to(article, first, "amal@example.org")
 
     post_guest_comment(article, policy=publish_at_once, parent=first)
     deliver_all()
