@@ -59,6 +59,7 @@ from dateline.discussion.templatetags.discussion_tags import (
     render_comments,
 )
 from dateline.identity.selectors import current_commenter
+from dateline.identity.session import has_session
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
 from dateline.notifications.actions import subscribe_from_comment
 
@@ -108,7 +109,7 @@ def sessionless_same_origin(request: HttpRequest) -> bool:
     redirected to the comment (POST, redirect, GET). CSRF guards what a session may do, and
     this request has none to abuse; the browser's Origin (or Sec-Fetch-Site), which another
     site's page cannot set, keeps strangers from posting through our readers' browsers."""
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+    if has_session(request):
         return False
     origin = request.META.get("HTTP_ORIGIN")
     if origin:

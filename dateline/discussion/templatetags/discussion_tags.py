@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 from dateline.discussion import actions, reasons, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
+from dateline.identity.session import has_session, pop_draft
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
 from dateline.server import pagecache
 
@@ -144,8 +145,6 @@ def discussion_context(
     if form is None:
         # A reader without JavaScript who went to sign in mid-comment gets their draft back
         # (only a request with a session has one, and the page cache never serves those).
-        from dateline.identity.session import pop_draft
-
         draft = pop_draft(request, path=request.path)
         draft.pop("parent", None)
         form = CommentForm(initial={"parent": None, **draft})
@@ -306,7 +305,7 @@ def _blank_form(context: template.Context) -> bool:
     form = context.get("form")
     return (
         request is not None
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not has_session(request)
         and form is not None
         and not form.is_bound
         and context.get("replying_to") is None
@@ -341,8 +340,7 @@ def comment_form(context: template.Context) -> SafeString:
         ]
     )
     html = pagecache.fragment(key, [pagecache.GEN_SITE], build)
-    stamp = str(context.get("rendered_at") or sign_rendered_at())
-    return mark_safe(html.replace(_RENDERED_AT_SLOT, stamp))  # noqa: S308 - the stamp is base64
+    return mark_safe(html.replace(_RENDERED_AT_SLOT, context["rendered_at"]))  # noqa: S308 - the stamp is base64
 
 
 # Comments ---------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils import translation
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
@@ -78,7 +77,6 @@ class SharedPartNode(template.Node):
             or request is None
             or page.pk is None
             or getattr(request, "is_preview", False)
-            or not settings.DATELINE_FRAGMENT_CACHE
         ):
             return self.nodelist.render(context)
         # The revision and the address are in the key, not only gen:page: the page object was
