@@ -638,21 +638,21 @@ def periodic(*, now: datetime.datetime | None = None) -> None:
 
 
 def can_be_retried(message: OutboundMessage) -> bool:
-    # A failed sign-in link has lost its body (delivery._settled); its reader asks for a new
+    # A failed sign-in link has lost its body (delivery._FORGET_LINK_BODIES); its reader asks for a new
     # one from the comment form.
     return message.category != OutboundMessage.Category.EMAIL_LINK
 
 
 def retry_message(*, message: OutboundMessage) -> bool:
     """An editor sends a failed message again (same Message-ID, a fresh set of attempts)."""
-    updated = (
-        OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.FAILED)
-        .exclude(category=OutboundMessage.Category.EMAIL_LINK)
-        .update(
-            status=OutboundMessage.Status.QUEUED,
-            attempts=0,
-            next_attempt_at=timezone.now(),
-            lease_expires_at=None,
-        )
+    if not can_be_retried(message):
+        return False
+    updated = OutboundMessage.objects.filter(
+        pk=message.pk, status=OutboundMessage.Status.FAILED
+    ).update(
+        status=OutboundMessage.Status.QUEUED,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        lease_expires_at=None,
     )
     return bool(updated)

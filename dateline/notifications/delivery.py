@@ -33,7 +33,6 @@ from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from dateline.discussion.models import Comment
-from dateline.newsroom.models import ArticlePage
 from dateline.notifications import digests, fanout
 from dateline.notifications.models import OutboundMessage
 
@@ -60,25 +59,24 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
-def _settled(message: OutboundMessage, **fields: Any) -> dict[str, Any]:
-    """The update that settles ``message`` (sent, failed for good, cancelled). A verified-
-    guest link is a key to commenting as its reader until it expires: once it has left, or
-    never will, its body goes, so nobody with access to the outbox (the admin's failed list,
-    a database dump) can use it. Subject, recipient and status stay for the record."""
-    if message.category == OutboundMessage.Category.EMAIL_LINK:
-        fields.update(text="", html="")
-    return fields
-
-
-# The same, for an update of many messages at once.
+# A verified-guest link is a key to commenting as its reader until it expires: once it has
+# left, or never will, its body goes, so nobody with access to the outbox (the admin's
+# failed list, a database dump) can use it. Subject, recipient and status stay for the
+# record. One expression for one message or many.
+LINK_BODY_FIELDS = ("text", "html")
 _FORGET_LINK_BODIES: dict[str, Any] = {
     name: Case(
         When(category=OutboundMessage.Category.EMAIL_LINK, then=Value("")),
         default=F(name),
         output_field=TextField(),
     )
-    for name in ("text", "html")
+    for name in LINK_BODY_FIELDS
 }
+
+
+def _settled(**fields: Any) -> dict[str, Any]:
+    """The update that settles a message (sent, failed for good, cancelled)."""
+    return {**fields, **_FORGET_LINK_BODIES}
 
 
 def _due(now: datetime.datetime) -> Q:
@@ -169,7 +167,7 @@ def _is_about_this_message(error: Exception) -> bool:
 def _withdrawn(message: OutboundMessage, *, now: datetime.datetime) -> str:
     """Why a notice to readers must not leave now, or "" when it may: its comment is no longer
     approved, or its story is no longer one readers can see (unpublished, made private, past
-    its expiry time). Digests make the same checks when they are written out (digests.py);
+    its expiry time): the same rule as a digest's (digests.shown_story_ids, _still_shown);
     editors' moderation notices are about comments that are not approved by nature."""
     if message.category == OutboundMessage.Category.MODERATION:
         return ""
@@ -185,9 +183,7 @@ def _withdrawn(message: OutboundMessage, *, now: datetime.datetime) -> str:
         story_id = comment["thread__article_id"]  # None: a thread on an embedding site
     elif message.category == OutboundMessage.Category.POST:
         story_id = fanout.story_of_post(message.event_key)
-    if story_id is not None and not (
-        ArticlePage.objects.published(now=now).filter(pk=story_id).exists()
-    ):
+    if story_id is not None and not digests.shown_story_ids({story_id}, now=now):
         return "The story is no longer published."
     return ""
 
@@ -201,7 +197,6 @@ def send_one(
         # Shown, then withdrawn before the message left: readers must not get it by email.
         OutboundMessage.objects.filter(_mine(message, worker_id)).update(
             **_settled(
-                message,
                 status=OutboundMessage.Status.CANCELLED,
                 lease_expires_at=None,
                 last_error=withdrawn,
@@ -234,7 +229,6 @@ def send_one(
         return _record_failure(message, error, worker_id=worker_id)
     OutboundMessage.objects.filter(_mine(message, worker_id)).update(
         **_settled(
-            message,
             status=OutboundMessage.Status.SENT,
             sent_at=now,
             lease_expires_at=None,
@@ -249,7 +243,6 @@ def _record_failure(message: OutboundMessage, error: Exception, *, worker_id: st
     if _is_permanent(error) or message.attempts >= settings.DATELINE_EMAIL_MAX_ATTEMPTS:
         OutboundMessage.objects.filter(_mine(message, worker_id)).update(
             **_settled(
-                message,
                 status=OutboundMessage.Status.FAILED,
                 lease_expires_at=None,
                 last_error=description,

@@ -124,11 +124,7 @@ def _build(
     stories_of_comments = {
         i.comment.thread.article_id for i in items if i.comment and i.comment.thread.article_id
     }
-    published = set(
-        ArticlePage.objects.published()
-        .filter(pk__in={i.article_id for i in items if i.article_id} | stories_of_comments)
-        .values_list("pk", flat=True)
-    )
+    published = shown_story_ids({i.article_id for i in items if i.article_id} | stories_of_comments)
     for item in items:
         comment = item.comment
         if comment is not None and _still_shown(comment, published):
@@ -172,6 +168,15 @@ def _build(
         },
         subscription_ids=sorted({i.subscription_id for i in items}),
         priority=8,
+    )
+
+
+def shown_story_ids(ids: set[int], *, now: datetime.datetime | None = None) -> set[int]:
+    """Those of ``ids`` that readers can see now (published: live, public, not expired)."""
+    if not ids:
+        return set()
+    return set(
+        ArticlePage.objects.published(now=now).filter(pk__in=ids).values_list("pk", flat=True)
     )
 
 

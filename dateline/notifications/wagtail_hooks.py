@@ -19,7 +19,7 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
-from dateline.notifications import actions
+from dateline.notifications import actions, delivery
 from dateline.notifications.models import OutboundMessage
 
 RETRY_URL_NAME = "notifications_failed_retry"
@@ -57,15 +57,11 @@ class FailedMessageIndexView(IndexView):
         return buttons
 
 
-# A verified-guest link's body is the link: whoever reads it can comment as that reader.
-SECRET_BODY_FIELDS = {"text", "html"}
-
-
 class OutboundMessageInspectView(InspectView):
     def get_fields_context(self) -> list[Any]:
         fields = self.fields
         if self.object.category == OutboundMessage.Category.EMAIL_LINK:
-            fields = [name for name in fields if name not in SECRET_BODY_FIELDS]
+            fields = [name for name in fields if name not in delivery.LINK_BODY_FIELDS]
         return [self.get_context_for_field(name) for name in fields]
 
 
