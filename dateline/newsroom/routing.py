@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ THREAD_CACHE_NAME = "discussion_thread"
 
 
 class _Kept:
-    __slots__ = ("article", "generations", "thread")
+    __slots__ = ("article", "expires", "generations", "thread")
 
     def __init__(
         self, *, article: ArticlePage, thread: Any, generations: tuple[int | None, int]
@@ -46,6 +47,8 @@ class _Kept:
         self.article = article
         self.thread = thread
         self.generations = generations
+        # A change that moved no number (a row edited by hand) is still seen in the end.
+        self.expires = time.monotonic() + settings.DATELINE_PAGE_CACHE_TIMEOUT
 
 
 _ids: dict[str, int] = {}  # address -> story id, learnt from the first request
@@ -86,7 +89,7 @@ def kept_story(
     reader's query: each shape of it (all columns, a few) is kept apart."""
     kept = _kept.get(key)
     numbers = _numbers(story_id, kept.thread.pk if kept is not None and kept.thread else None)
-    if kept is not None and kept.generations == numbers:
+    if kept is not None and kept.generations == numbers and kept.expires > time.monotonic():
         return _copy(kept)
     article = load()
     if numbers is None or article is None or article.pk != story_id:

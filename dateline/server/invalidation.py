@@ -225,6 +225,18 @@ def _on_site_data_saved(sender: Any, **kwargs: Any) -> None:
     site_changed()
 
 
+def _on_thread_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # A thread saved whole (closed, retitled) or deleted: its story's page and fragments, and
+    # the story kept for routing, are stale. A new thread shows nothing yet (its first comment
+    # bumps when it is shown); counters move by UPDATE and bump with their comments.
+    if kwargs.get("raw") or kwargs.get("created"):
+        return
+    names = [pagecache.thread_gen(instance.pk)]
+    if instance.article_id is not None:
+        names.append(pagecache.page_gen(instance.article_id))
+    pagecache.bump(*names)
+
+
 def _on_access_changed(sender: Any, **kwargs: Any) -> None:
     if not kwargs.get("raw"):
         site_changed()
@@ -237,7 +249,7 @@ def connect() -> None:
     from taggit.models import Tag
     from wagtail.models import PageViewRestriction
 
-    from dateline.discussion.models import DiscussionSettings
+    from dateline.discussion.models import DiscussionSettings, Thread
     from dateline.identity.models import IdentitySettings
     from dateline.newsroom.models import Author, NewsroomSettings
 
@@ -259,6 +271,8 @@ def connect() -> None:
         post_delete.connect(_on_site_data_saved, sender=model, dispatch_uid="pagecache-site-del")
     # A new view restriction makes public pages private; a sign-in provider added in the admin
     # adds an icon to every comment form. Both count from their first save.
+    post_save.connect(_on_thread_saved, sender=Thread, dispatch_uid="pagecache-thread")
+    post_delete.connect(_on_thread_saved, sender=Thread, dispatch_uid="pagecache-thread-del")
     for model in (PageViewRestriction, SocialApp):
         post_save.connect(_on_access_changed, sender=model, dispatch_uid="pagecache-access")
         post_delete.connect(_on_access_changed, sender=model, dispatch_uid="pagecache-access-del")

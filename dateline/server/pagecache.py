@@ -306,7 +306,7 @@ def _forget_numbers(names: Sequence[str]) -> None:
 # Fragments this process has used lately, beside the shared store: a hit costs no cache read
 # (with Redis, no round trip; locally, no unpickling). Checked against the same numbers.
 MAX_LOCAL_FRAGMENTS = 512
-_local_fragments: dict[str, Fragment] = {}
+_local_fragments: dict[str, tuple[Fragment, float]] = {}  # with when it stops counting
 _local_lock = threading.Lock()
 
 
@@ -314,7 +314,9 @@ def _keep_locally(full_key: str, found: Fragment) -> None:
     with _local_lock:
         if len(_local_fragments) >= MAX_LOCAL_FRAGMENTS:
             _local_fragments.clear()
-        _local_fragments[full_key] = found
+        # As long as the shared copy lives: a change that moved no number is seen in the end.
+        expires = time.monotonic() + settings.DATELINE_PAGE_CACHE_TIMEOUT
+        _local_fragments[full_key] = (found, expires)
 
 
 def forget_local_fragments() -> None:
@@ -356,8 +358,8 @@ def fragment(key: str, names: Sequence[str], build: Callable[[], Any]) -> Any:
                 for n, v in zip(ordered, values, strict=True)
             ]
         deps = tuple(zip(ordered, values, strict=True))
-        local = _local_fragments.get(full_key)
-        if local is not None and local.deps == deps:
+        local, expires = _local_fragments.get(full_key, (None, 0.0))
+        if local is not None and local.deps == deps and expires > time.monotonic():
             return local.value
         store = page_store()
         found = store.get(full_key)
