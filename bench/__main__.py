@@ -548,32 +548,29 @@ def _rps_at(rows: list[Result], connections: int) -> str:
     return _fmt(found.rps) if found else "–"
 
 
+def _cpu_ms(result: Result) -> float:
+    """CPU per request, the server's and wrk's."""
+    return result.server_cpu_ms + result.wrk_cpu_ms
+
+
 def _capacity(result: Result, cores: int) -> float:
     """What the cores could serve if this server and wrk had them to themselves."""
-    per_request = result.server_cpu_ms + result.wrk_cpu_ms
+    per_request = _cpu_ms(result)
     return cores * 1000 / per_request if per_request > 0 else 0.0
 
 
 def _verdict(key: str, at: Result, by_key: dict[str, list[Result]], judge_at: int) -> str:
-    def rps(k: str) -> float | None:
-        rows = by_key.get(k, [])
-        found = next((r for r in rows if r.connections == judge_at), None)
-        return found.rps if found else None
-
     goals = {"cached": 3000, "cold": 300, "json": 1000, "post": 300}
     if key in goals:
         return "✔" if at.rps >= goals[key] else "✘"
-
-    def cpu(result: Result) -> float:
-        return result.server_cpu_ms + result.wrk_cpu_ms
 
     def compared(other_key: str) -> tuple[float, float] | None:
         """CPU and req/s ratios of this row against another. Judged on CPU per request, which
         a shared machine disturbs far less than req/s (see the notes above the tables)."""
         other = next((r for r in by_key.get(other_key, []) if r.connections == judge_at), None)
-        if other is None or not at.rps:
+        if other is None or not at.rps or not _cpu_ms(other):
             return None
-        return cpu(at) / cpu(other), other.rps / at.rps
+        return _cpu_ms(at) / _cpu_ms(other), other.rps / at.rps
 
     if key == "big-first":  # both without any cache: what the keyset pages cost
         ratios = compared("bare")

@@ -44,7 +44,7 @@ from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
@@ -494,7 +494,7 @@ def _published_article(article_id: int, *, for_writing: bool = False) -> Article
         article = load()
     else:
         article = routing.kept_story(key=("api", article_id), story_id=article_id, load=load)
-    if article is not None and article.expire_at and article.expire_at <= timezone.now():
+    if article is not None and article.is_expired():
         # Past its expiry time, even if the worker has not unpublished it yet (published()).
         article = None
     if article is None:

@@ -96,7 +96,7 @@ def _home_archive(home: HomePage, request: HttpRequest, number: int) -> dict[str
     return {
         "archive": articles,
         "page_number": number,
-        "newer_url": "?page=" + str(number - 1) if number > 2 else "?page=1",
+        "newer_url": f"?page={number - 1}",
         "older_url": "?page=" + str(number + 1) if len(found) > per_page else "",
     }
 

@@ -320,8 +320,12 @@
   }
   // The last resort when no message arrives: the reader comes back to this tab once the
   // provider's window has gone, and the server knows whether the sign-in went through.
+  var askingAgain = false;
   function backFromProvider() {
-    if (started && !signedInHere && document.visibilityState !== "hidden") refresh();
+    // focus and visibilitychange both fire on one return to the tab: one question is enough.
+    if (askingAgain || !started || signedInHere || document.visibilityState === "hidden") return;
+    askingAgain = true;
+    refresh().then(function () { askingAgain = false; });
   }
   window.addEventListener("focus", backFromProvider);
   document.addEventListener("visibilitychange", backFromProvider);
