@@ -120,7 +120,8 @@ def _policy(request: HttpRequest) -> DiscussionSettings:
         return DiscussionSettings()
 
 
-def _own_origins(request: HttpRequest) -> set[str]:
+def own_origins(request: HttpRequest) -> set[str]:
+    """The site's own origin and the exact trusted ones, normalised (forms and the API)."""
     own = {normalise_origin(f"{request.scheme}://{request.get_host()}")}
     own.update(normalise_origin(o) for o in settings.CSRF_TRUSTED_ORIGINS if "*" not in o)
     return own
@@ -133,7 +134,7 @@ def caller_for(request: HttpRequest) -> Caller:
     if raw is None:
         return Caller("", False, False, allowed, policy)
     origin = normalise_origin(raw)
-    cross = origin not in _own_origins(request)
+    cross = origin not in own_origins(request)
     return Caller(origin, cross, cross and origin in allowed, allowed, policy)
 
 

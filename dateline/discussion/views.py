@@ -42,6 +42,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from dateline import ratelimits
 from dateline.discussion import actions, threads
+from dateline.discussion.api import normalise_origin, own_origins
 from dateline.discussion.forms import (
     HONEYPOT_FIELD,
     CommentForm,
@@ -114,8 +115,7 @@ def sessionless_same_origin(request: HttpRequest) -> bool:
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
         # The exact origins only: the site's own, or one listed as trusted for forms.
-        own = f"{request.scheme}://{request.get_host()}"
-        return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+        return normalise_origin(origin) in own_origins(request)
     return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
 
 
