@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -245,10 +245,31 @@ def find_guest(*, email: str) -> Commenter | None:
     return Commenter.objects.filter(provider="guest", subject=_normalise_email(email)).first()
 
 
-def _guest_commenter(details: GuestDetails) -> Commenter:
+def _guest_commenter(details: GuestDetails, *, seen: bool) -> tuple[Commenter, bool]:
+    """The guest's commenter row, updated with the name and website they typed, and whether it
+    is new. ``seen``: whether the address had a row when the post was checked, outside this
+    transaction. A first comment under an address (most guests) goes straight to the insert;
+    the unique (provider, subject) constraint catches a concurrent first comment."""
+    subject = _normalise_email(details.email)
+    if not seen:
+        try:
+            with transaction.atomic():
+                return (
+                    Commenter.objects.create(
+                        kind=Commenter.Kind.GUEST,
+                        provider="guest",
+                        subject=subject,
+                        display_name=details.name,
+                        email=details.email,
+                        website=details.website,
+                    ),
+                    True,
+                )
+        except IntegrityError:
+            pass
     commenter, created = Commenter.objects.get_or_create(
         provider="guest",
-        subject=_normalise_email(details.email),
+        subject=subject,
         defaults={
             "kind": Commenter.Kind.GUEST,
             "display_name": details.name,
@@ -261,7 +282,7 @@ def _guest_commenter(details: GuestDetails) -> Commenter:
         commenter.website = details.website
         commenter.last_seen_at = timezone.now()
         commenter.save(update_fields=["display_name", "website", "last_seen_at"])
-    return commenter
+    return commenter, created
 
 
 # Bans -------------------------------------------------------------------------------------
@@ -549,9 +570,14 @@ def post_comment(
                 window=policy.flood_seconds,
                 now=now,
             )
-        who = commenter if commenter is not None else _guest_commenter(guest)  # type: ignore[arg-type]
+        if commenter is not None:
+            who, new_commenter = commenter, False
+        else:
+            who, new_commenter = _guest_commenter(guest, seen=existing is not None)  # type: ignore[arg-type]
+        # A commenter created just now has said nothing yet.
         duplicate = (
-            Comment.objects.filter(thread=thread, commenter=who, content_hash=digest)
+            not new_commenter
+            and Comment.objects.filter(thread=thread, commenter=who, content_hash=digest)
             .exclude(status=Comment.Status.TRASH)
             .exists()
         )

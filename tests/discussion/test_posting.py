@@ -119,3 +119,37 @@ def test_pending_comments_never_appear_in_a_thread_page(article):
     page = threads.thread_page(thread=thread, policy=policy)
 
     assert page.nodes == []
+
+
+def test_a_first_comment_whose_address_was_taken_meanwhile_joins_that_commenter(article):
+    # The address had no commenter when the post was checked; by the time the posting
+    # transaction runs, a concurrent first comment has created one.
+    from django.db import transaction
+
+    from dateline.discussion.models import Commenter
+
+    earlier = post_guest_comment(article, "First.", name="Amal", email="amal@example.org")
+    details = actions.GuestDetails(name="Amal R.", email="Amal@Example.org", website="")
+
+    with transaction.atomic():
+        commenter, created = actions._guest_commenter(details, seen=False)
+        # The failed insert was undone on its own: the transaction goes on (PostgreSQL
+        # refuses every statement after an error that was not).
+        assert Commenter.objects.filter(provider="guest").count() == 1
+
+    assert not created
+    assert commenter.pk == earlier.commenter_id
+    commenter.refresh_from_db()
+    assert commenter.display_name == "Amal R."
+
+
+def test_a_first_time_guest_is_created_with_the_comment_in_one_go(article):
+    policy = discussion_policy(mode=DiscussionSettings.Mode.PUBLISH)
+    comment = post_guest_comment(
+        article, "Hello.", policy=policy, name="Sami", email="Sami@example.org"
+    )
+    comment.commenter.refresh_from_db()
+
+    assert comment.commenter.subject == "sami@example.org"
+    assert comment.commenter.display_name == "Sami"
+    assert comment.commenter.approved_comment_count == 1
