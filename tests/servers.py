@@ -59,10 +59,11 @@ def collect_static(env: dict[str, str]) -> None:
 
 @contextmanager
 def running_server(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 30
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30, port: int = 0
 ) -> Iterator[str]:
-    """Run ``dateline serve`` (or the given command) and yield its base URL once /healthz answers."""
-    port = free_port()
+    """Run ``dateline serve`` (or the given command) and yield its base URL once /healthz
+    answers. ``port``: one chosen beforehand (for a ``DATELINE_BASE_URL`` that names it)."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable,
