@@ -125,7 +125,8 @@ def test_a_newcomer_follows_replies_confirms_hears_of_a_reply_and_leaves_in_one_
             assert story.title in _text(notice)
             assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
             unsubscribe_url = re.fullmatch(r"<([^>]+)>", str(notice["List-Unsubscribe"]))
-            assert unsubscribe_url and unsubscribe_url.group(1).startswith(base)
+            assert unsubscribe_url
+            assert unsubscribe_url.group(1).startswith(base)
 
             # What a mail program sends for its "Unsubscribe" button (RFC 8058).
             left = requests.post(
