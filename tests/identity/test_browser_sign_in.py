@@ -97,6 +97,24 @@ def test_a_reader_signs_in_in_a_popup_posts_and_logs_out(browser, story, oidc_se
     assert page.is_hidden("[data-identity-current]")
 
 
+def test_the_story_learns_of_the_sign_in_even_when_no_message_gets_through(
+    browser,  # noqa: F811
+    story,
+    oidc_server,
+):
+    """The popup's messages lost (no BroadcastChannel, and the provider's isolation cuts the
+    popup off from its opener): once the popup looks closed, the story asks the server."""
+    browser.add_init_script("delete window.BroadcastChannel;")
+    page = browser.new_page()
+    page.goto(story)
+    with page.expect_popup(timeout=SLOW_MS) as opened:
+        page.get_by_role("button", name="Log in with Newsroom SSO").click()
+    sign_in_at_provider(opened.value, oidc_server)
+
+    page.wait_for_selector(f"text={SIGNED_IN}", timeout=SLOW_MS)
+    assert not guest_fields_visible(page)
+
+
 def test_change_goes_back_to_the_choices(browser, story, oidc_server):  # noqa: F811
     page = browser.new_page()
     page.goto(story)

@@ -12,6 +12,9 @@
   var MESSAGE_TYPE = "dateline:identity";
   var ACK_TYPE = "dateline:identity:heard";
   var ACK_WAIT_MS = 2000;
+  // After the popup looks closed: how often, and for how long, to ask whether it went through.
+  var ASK_EVERY_MS = 2500;
+  var ASK_FOR_MS = 120000;
   var CHANNEL = "dateline-identity";
   var HINT_COOKIE = "dateline_identity";
   var PENDING_KEY = "dateline:identity:pending";
@@ -190,6 +193,29 @@
     popupWatch = null;
     popup = null;
     refresh();
+    keepAsking();
+  }
+
+  // A popup the provider's isolation (Cross-Origin-Opener-Policy) has cut off from us looks
+  // closed while the reader is still signing in, and its "done" message can be lost on a busy
+  // machine. So once it looks closed, the server is asked now and then, for a while, until it
+  // says the reader is signed in.
+  var asking = null;
+  var askUntil = 0;
+  function keepAsking() {
+    askUntil = Date.now() + ASK_FOR_MS;
+    if (asking) return;
+    asking = window.setInterval(function () {
+      if (signedInHere || Date.now() > askUntil) {
+        stopAsking();
+      } else if (document.visibilityState !== "hidden") {
+        refresh();
+      }
+    }, ASK_EVERY_MS);
+  }
+  function stopAsking() {
+    if (asking) window.clearInterval(asking);
+    asking = null;
   }
 
   function startSignIn(button) {
@@ -227,6 +253,7 @@
   }
 
   function signOut(change) {
+    stopAsking();
     withToken().then(function () {
       var body = new FormData();
       body.append("next", path);
