@@ -42,6 +42,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import translation
@@ -581,7 +582,12 @@ def own_comment_json(comment: Comment) -> dict[str, Any]:
 
 
 def _node_json(node: threads.Node) -> dict[str, Any]:
-    return comment_json(node.comment, [_node_json(child) for child in node.children])
+    data = comment_json(node.comment, [_node_json(child) for child in node.children])
+    if node.more_replies and node.replies_cursor:
+        # The rest of a long subthread: GET comments/<id>/replies/?cursor=<replies_next>.
+        data["more_replies"] = node.more_replies
+        data["replies_next"] = node.replies_cursor
+    return data
 
 
 def form_token() -> str:
@@ -792,6 +798,37 @@ def comment_detail(request: HttpRequest, caller: Caller, comment_id: int) -> Htt
 
 
 @api_endpoint("GET")
+def comment_replies(request: HttpRequest, caller: Caller, comment_id: int) -> HttpResponse:
+    """The replies under a top-level comment after those its thread page includes."""
+    root = (
+        Comment.objects.select_related("thread")
+        .filter(pk=comment_id, root__isnull=True)
+        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
+        .first()
+    )
+    if root is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
+    if root.thread.article_id is not None:
+        _published_article(root.thread.article_id)  # not found once the story is not shown
+    try:
+        page = threads.reply_page(root=root, cursor=request.GET.get("cursor") or None)
+    except threads.InvalidCursor:
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST,
+            {"cursor": _("This page of replies does not exist. Start from the thread.")},
+        ) from None
+    response = _json(
+        {
+            "comments": [_node_json(child) for child in page.root.children],
+            "next": page.next_cursor,
+            "more": page.more_replies,
+        }
+    )
+    patch_cache_control(response, no_cache=True, max_age=0)
+    return response
+
+
+@api_endpoint("GET")
 def openapi_schema(request: HttpRequest, caller: Caller) -> HttpResponse:
     response = _json(openapi.schema(server_url=request.build_absolute_uri("/").rstrip("/")))
     patch_cache_control(response, public=True, max_age=3600)
@@ -823,6 +860,8 @@ EMBED_STRINGS = {
     "loading": gettext_lazy("Loading comments…"),
     "none": gettext_lazy("No comments yet."),
     "more": gettext_lazy("Show more comments"),
+    # %d: how many are left; in parentheses, so one wording fits every number.
+    "moreReplies": gettext_lazy("Show more replies (%d)"),
     "removed": gettext_lazy("This comment was removed."),
     "edited": gettext_lazy("edited"),
     "details": gettext_lazy("Fill in your details below."),

@@ -25,6 +25,7 @@ urlpatterns = [
     path("threads/", api.thread_detail, name="threads"),
     path("comments/", api.comment_create, name="comments"),
     path("comments/<comment_id:comment_id>/", api.comment_detail, name="comment"),
+    path("comments/<comment_id:comment_id>/replies/", api.comment_replies, name="replies"),
     path("openapi.json", api.openapi_schema, name="openapi"),
     # Anything else under the API answers in JSON too (and without APPEND_SLASH's redirect,
     # which would turn a POST into a GET).

@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dateline.discussion import threads
+
 API = "/comments/api"
 
 _ERROR_RESPONSE = {"$ref": "#/components/responses/Error"}
@@ -90,6 +92,36 @@ _SCHEMAS: dict[str, Any] = {
             "edited": {"type": ["string", "null"], "format": "date-time"},
             "removed": {"type": "boolean"},
             "replies": {"type": "array", "items": _ref("Comment")},
+            "more_replies": {
+                "type": "integer",
+                "minimum": 1,
+                "description": (
+                    "Only on a top-level comment whose replies are not all included (a page "
+                    f"shows the first {threads.REPLIES_SHOWN} under each): how many approved "
+                    "replies are left."
+                ),
+            },
+            "replies_next": {
+                "type": "string",
+                "description": "With more_replies: the cursor for GET comments/{id}/replies/.",
+            },
+        },
+    },
+    "ReplyPage": {
+        "type": "object",
+        "required": ["comments", "next", "more"],
+        "additionalProperties": False,
+        "properties": {
+            "comments": {
+                "type": "array",
+                "items": _ref("Comment"),
+                "description": (
+                    "In the order they were written; each under its parent when the parent is "
+                    "on this page, else at the top of the list (see parent and depth)."
+                ),
+            },
+            "next": {"type": ["string", "null"], "description": "Cursor of the next page."},
+            "more": {"type": "integer", "minimum": 0, "description": "Approved replies after it."},
         },
     },
     "Thread": {
@@ -281,6 +313,28 @@ _SCHEMA: dict[str, Any] = {
                 "responses": {
                     "204": {"description": "Deleted."},
                     **_errors(400, 403, 404, 413, 415),
+                },
+            },
+        },
+        f"{API}/comments/{{id}}/replies/": {
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+            "get": {
+                "operationId": "getReplies",
+                "summary": "The next page of replies under a top-level comment.",
+                "responses": {
+                    "200": {
+                        "description": "The page.",
+                        "content": _json_content(_ref("ReplyPage")),
+                    },
+                    **_errors(400, 403, 404),
                 },
             },
         },

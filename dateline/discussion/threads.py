@@ -1,10 +1,13 @@
-"""Reads for showing a thread: keyset pages of top-level comments with everything under them,
-in three queries whatever the size of the thread.
+"""Reads for showing a thread: keyset pages of top-level comments with the first replies under
+each, in three queries whatever the size of the thread.
 
 A page is the next ``page_size`` top-level comments after (or before) a cursor, so page 200 of
-a 10,000-comment story costs what page 1 costs. Only approved comments are ever returned with
-their content; a removed comment that still has approved replies keeps its place as an empty
-placeholder, so the replies are not orphaned.
+a 10,000-comment story costs what page 1 costs. Under each of them the page shows the first
+``REPLIES_SHOWN`` replies in the order they were written; the rest are a link away, on keyset
+pages of their own (``reply_page``), so a comment with thousands of replies costs a story page
+no more than one with twenty. Only approved comments are ever returned with their content; a
+removed comment that still has approved replies keeps its place as an empty placeholder, so
+the replies are not orphaned.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from dateline.discussion.models import Comment, CommentQuerySet, DiscussionSettings, Thread
 from dateline.newsroom.models import ArticlePage
@@ -32,6 +35,11 @@ LISTING_FIELDS = (
     "approved_reply_count",
     "commenter_id",
 )
+
+
+# Replies shown under each top-level comment on a thread page, and per page of replies after.
+REPLIES_SHOWN = 20
+REPLIES_PAGE = 50
 
 
 class InvalidCursor(ValueError):
@@ -72,6 +80,9 @@ class Cursor:
 class Node:
     comment: Comment
     children: list[Node] = field(default_factory=list)
+    # On a top-level comment: approved replies not shown under it, and where they start.
+    more_replies: int = 0
+    replies_cursor: str | None = None
 
     @property
     def is_placeholder(self) -> bool:
@@ -161,20 +172,138 @@ def thread_page(
     )
 
 
+def _shown(replies: CommentQuerySet) -> CommentQuerySet:
+    """The replies a reader may see: approved ones, and those that are not but have an
+    approved reply (placeholders). Spam and removed replies are skipped in the database,
+    however many there are."""
+    answered = Comment.objects.filter(parent_id=OuterRef("pk"), status=Comment.Status.APPROVED)
+    return replies.filter(Q(status=Comment.Status.APPROVED) | Q(Exists(answered)))
+
+
+def _shown_replies(root_id: int) -> CommentQuerySet:
+    # root_id= (not __in): the database walks the comment_root_subtree index in order and
+    # stops at the page's end.
+    return _shown(Comment.objects.filter(root_id=root_id))
+
+
+def _attach(nodes: dict[int, Node], top: Node, replies: list[Comment]) -> None:
+    """Hang each reply under its parent, or under ``top`` when its parent is not shown (on an
+    earlier page, or removed with no approved reply of its own)."""
+    for reply in replies:
+        parent = nodes.get(reply.parent_id) if reply.parent_id is not None else None
+        (parent or top).children.append(nodes[reply.pk])
+
+
 def _attach_replies(roots: list[Comment]) -> list[Node]:
     if not roots:
         return []
-    replies = list(
-        Comment.objects.filter(root_id__in=[r.pk for r in roots])
-        .only(*LISTING_FIELDS)
-        .order_by("created_at", "id")
+    # In one statement: every shown reply of the top-level comments with few approved replies
+    # (at most as many placeholders again), and the first REPLIES_SHOWN, in writing order, of
+    # each one with more — an index range scan that stops there, whatever the subthread's
+    # size. A top-level comment without approved replies has nothing to show below it.
+    few = [r.pk for r in roots if 0 < r.approved_reply_count <= REPLIES_SHOWN]
+    many = [r.pk for r in roots if r.approved_reply_count > REPLIES_SHOWN]
+    wanted = Q(root_id__in=few) if few else Q()
+    for root_id in many:
+        wanted |= Q(
+            pk__in=_shown_replies(root_id).order_by("created_at", "id").values("pk")[:REPLIES_SHOWN]
+        )
+    replies = (
+        list(
+            _shown(Comment.objects.filter(wanted))
+            .only(*LISTING_FIELDS)
+            .order_by("created_at", "id")
+        )
+        if few or many
+        else []
     )
     nodes = {c.pk: Node(c) for c in [*roots, *replies]}
+    by_root: dict[int, list[Comment]] = {}
     for reply in replies:
-        parent = nodes.get(reply.parent_id)  # type: ignore[arg-type]
-        if parent is not None:
-            parent.children.append(nodes[reply.pk])
+        by_root.setdefault(reply.root_id or 0, []).append(reply)
+    for root in roots:
+        under = by_root.get(root.pk, [])
+        _attach(nodes, nodes[root.pk], under)
+        shown = sum(reply.status == Comment.Status.APPROVED for reply in under)
+        hidden = root.approved_reply_count - shown
+        if hidden > 0 and under:
+            nodes[root.pk].more_replies = hidden
+            nodes[root.pk].replies_cursor = Cursor.after(under[-1]).encode()
     return [node for node in (_prune(nodes[r.pk]) for r in roots) if node is not None]
+
+
+@dataclass
+class ReplyPage:
+    root: Node  # the top-level comment, its children this page's replies
+    next_cursor: str | None
+    more_replies: int  # approved replies after this page
+
+
+def reply_page(*, root: Comment, cursor: str | None = None) -> ReplyPage:
+    """The next ``REPLIES_PAGE`` replies under ``root`` after ``cursor`` (None: from the
+    first). A reply whose parent is on an earlier page is listed under the root (its depth
+    says where it belongs), so nothing is dropped."""
+    replies_qs = _shown_replies(root.pk).only(*LISTING_FIELDS)
+    if cursor:
+        position = Cursor.decode(cursor)
+        replies_qs = replies_qs.filter(
+            Q(created_at__gte=position.created_at),
+            Q(created_at__gt=position.created_at)
+            | Q(created_at=position.created_at, pk__gt=position.pk),
+        )
+    replies = list(replies_qs.order_by("created_at", "id")[: REPLIES_PAGE + 1])
+    more = len(replies) > REPLIES_PAGE
+    replies = replies[:REPLIES_PAGE]
+    top = Node(root)
+    nodes = {c.pk: Node(c) for c in replies}
+    _attach(nodes, top, replies)
+    remaining = 0
+    if more:
+        remaining = (
+            _shown_replies(root.pk)
+            .filter(status=Comment.Status.APPROVED)
+            .filter(
+                Q(created_at__gte=replies[-1].created_at),
+                Q(created_at__gt=replies[-1].created_at)
+                | Q(created_at=replies[-1].created_at, pk__gt=replies[-1].pk),
+            )
+            .count()
+        )
+    top.children = [child for child in (_prune(c) for c in top.children) if child is not None]
+    return ReplyPage(
+        root=top,
+        next_cursor=Cursor.after(replies[-1]).encode() if more else None,
+        more_replies=remaining,
+    )
+
+
+def reply_cursor_for(*, comment: Comment) -> str | None:
+    """For a reply beyond the first ``REPLIES_SHOWN`` under its top-level comment, the cursor
+    of the page of replies that holds it; None when the thread page itself shows it."""
+    if comment.root_id is None:
+        return None
+    approved = (
+        Comment.objects.filter(pk=comment.root_id)
+        .values_list("approved_reply_count", flat=True)
+        .first()
+    )
+    if approved is None or approved <= REPLIES_SHOWN:
+        return None  # the thread page shows every reply under this one (_attach_replies)
+    before = (
+        _shown_replies(comment.root_id)
+        .filter(
+            Q(created_at__lt=comment.created_at)
+            | Q(created_at=comment.created_at, pk__lt=comment.pk)
+        )
+        .order_by("created_at", "id")
+    )
+    index = before.count()
+    if index < REPLIES_SHOWN:
+        return None
+    # Pages of replies start after the REPLIES_SHOWN the thread page shows.
+    start = REPLIES_SHOWN + (index - REPLIES_SHOWN) // REPLIES_PAGE * REPLIES_PAGE
+    previous = before.only("id", "created_at")[start - 1]
+    return Cursor.after(previous).encode()
 
 
 def _prune(node: Node) -> Node | None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("session/", views.session, name="session"),
     path("post/<int:article_id>/", views.post_comment, name="post"),
     path("<int:comment_id>/", views.permalink, name="permalink"),
+    path("<int:comment_id>/replies/", views.replies, name="replies"),
     path("<int:comment_id>/edit/", views.edit_comment, name="edit"),
     path("<int:comment_id>/delete/", views.delete_comment, name="delete"),
 ]

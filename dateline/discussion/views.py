@@ -21,6 +21,7 @@ from urllib.parse import unquote_to_bytes, urlencode
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -58,6 +59,7 @@ from dateline.discussion.templatetags.discussion_tags import (
     comment_count_text,
     discussion_context,
     render_comments,
+    replies_url,
 )
 from dateline.identity.selectors import current_commenter
 from dateline.identity.session import has_session
@@ -221,7 +223,11 @@ def _retry_message(limited: ratelimits.RateLimited) -> str:
 def _comment_location(
     *, request: HttpRequest, article: ArticlePage, comment: Comment, policy: DiscussionSettings
 ) -> str:
-    """The story's address at the page of the thread that holds ``comment``, at its anchor."""
+    """The story's address at the page of the thread that holds ``comment``, at its anchor; for
+    a reply further down than the thread page shows, its page of replies."""
+    reply_cursor = threads.reply_cursor_for(comment=comment)
+    if reply_cursor is not None and comment.root_id is not None:
+        return f"{replies_url(comment.root_id, reply_cursor)}#{comment.anchor}"
     url = article.get_url(request=request) or "/"
     cursor = threads.page_cursor_for(comment=comment, policy=policy)
     if cursor:
@@ -588,6 +594,57 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
     policy = DiscussionSettings.for_request(request)
     return HttpResponseRedirect(
         _comment_location(request=request, article=article, comment=comment, policy=policy)
+    )
+
+
+@require_safe
+def replies(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """``/comments/<id>/replies/?after=<cursor>``: the replies under a top-level comment that
+    its story's thread page has no room for, a keyset page at a time."""
+    root = (
+        Comment.objects.select_related("thread")
+        .filter(pk=comment_id, root__isnull=True, thread__article__isnull=False)
+        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
+        .first()
+    )
+    if root is None or root.thread.article_id is None:
+        raise Http404(_("There is no such comment."))
+    article = _published_article(root.thread.article_id)
+    try:
+        page = threads.reply_page(root=root, cursor=request.GET.get("after") or None)
+    except threads.InvalidCursor:
+        return render(
+            request,
+            "discussion/message.html",
+            {
+                "title": _("This page of replies does not exist"),
+                "message": _("The link may be old or incomplete. Start from the story."),
+                "article_url": article.get_url(request=request),
+            },
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    policy = DiscussionSettings.for_request(request)
+    newsroom = NewsroomSettings.for_request(request)
+    story_url = article.get_url(request=request) or "/"
+    return TemplateResponse(
+        request,
+        "discussion/replies.html",
+        {
+            "article": article,
+            # A removed comment keeps its place for its replies, never its author's name.
+            "root_name": "" if page.root.is_placeholder else root.author_name,
+            "comments_html": render_comments(
+                [page.root],
+                datetime_format=newsroom.datetime_format or DEFAULT_DATETIME_FORMAT,
+                reply_base=f"{story_url}?",
+                is_open=actions.comments_open(thread=root.thread, policy=policy),
+            ),
+            "back_url": _comment_location(
+                request=request, article=article, comment=root, policy=policy
+            ),
+            "next_url": replies_url(root.pk, page.next_cursor) if page.next_cursor else "",
+            "more_replies": page.more_replies,
+        },
     )
 
 

@@ -170,6 +170,14 @@ class Api:
         response.data = check_against_openapi(response, method="GET", path=f"{API}/threads/")
         return response
 
+    def replies(self, comment_id: int, **params: Any) -> Any:
+        path = f"{API}/comments/{comment_id}/replies/"
+        response = self.client.get(path, params, headers=self._headers({}))
+        response.data = check_against_openapi(
+            response, method="GET", path=f"{API}/comments/{{id}}/replies/"
+        )
+        return response
+
     def post(self, payload: Any, **headers: str) -> Any:
         response = self.client.post(
             f"{API}/comments/",

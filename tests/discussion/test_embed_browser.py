@@ -254,3 +254,48 @@ def test_a_site_that_is_not_allowed_gets_nothing_and_cannot_post(host_site, live
     assert in_browser(scenario) == ["refused", "opaque"]
     assert not Comment.objects.exists()
     assert not Thread.objects.exists()
+
+
+def test_a_long_subthread_shows_its_first_replies_and_the_rest_on_request(host_site):
+    from dateline.discussion.threads import REPLIES_SHOWN
+
+    allowed = host_site.origin("127.0.0.1")
+    policy = discussion_policy(
+        mode=DiscussionSettings.Mode.PUBLISH, embed_origins=allowed, flood_seconds=0
+    )
+    story = f"{allowed}/story.html"
+    root = _seed_thread(allowed, story, policy)
+
+    def reply(n: int, parent: Comment) -> Comment:
+        return actions.post_comment(
+            thread=root.thread,
+            body=f"Reply number {n}.",
+            policy=policy,
+            meta=actions.RequestMeta(ip_address="192.0.2.2"),
+            guest=actions.GuestDetails(name=f"Reader {n}", email=f"reader{n}@example.org"),
+            parent_id=parent.pk,
+        ).comment
+
+    replies = [reply(n, root) for n in range(REPLIES_SHOWN + 2)]
+    # Its parent is on the page already: it must land under it, not at the end.
+    answer = reply(99, replies[REPLIES_SHOWN])
+
+    def scenario(page):
+        page.goto(story)
+        talk = page.locator("#talk")
+        expect(talk.get_by_text(f"Reply number {REPLIES_SHOWN - 1}.")).to_be_visible()
+        expect(talk.get_by_text(f"Reply number {REPLIES_SHOWN}.")).to_have_count(0)
+        more = talk.get_by_role("button", name="Show more replies (3)")
+        more.focus()
+        page.keyboard.press("Enter")
+        expect(talk.get_by_text(f"Reply number {REPLIES_SHOWN + 1}.")).to_be_visible()
+        expect(talk.locator(f"#dateline-comment-{replies[REPLIES_SHOWN].pk}")).to_be_focused()
+        expect(
+            talk.locator(
+                f"#dateline-comment-{replies[REPLIES_SHOWN].pk} > .dateline-children "
+                f"> #dateline-comment-{answer.pk}"
+            )
+        ).to_be_visible()
+        expect(more).to_have_count(0)
+
+    in_browser(scenario)

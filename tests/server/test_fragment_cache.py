@@ -69,6 +69,7 @@ def _bodies(data: dict) -> list[str]:
 
 def test_a_second_reader_gets_the_rendered_thread_without_its_queries(client, article, policy):
     comment = post_guest_comment(article, "The crossing takes ten minutes now.", policy=policy)
+    post_guest_comment(article, "Five on a calm day.", policy=policy, parent=comment)
     for _ in range(2):  # the process's site snapshot, the story, the fragments
         client.get(article.url)
     first, _ = _queries(Client(), article.url)

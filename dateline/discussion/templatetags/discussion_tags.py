@@ -371,6 +371,18 @@ class CommentWords:
             reply_to=_("Reply to %(name)s"),
         )
 
+    @staticmethod
+    def more_replies(count: int) -> str:
+        return ngettext("Show %(count)d more reply", "Show %(count)d more replies", count) % {
+            "count": count
+        }
+
+
+def replies_url(root_id: int, cursor: str | None) -> str:
+    """The page of replies under a top-level comment that starts after ``cursor``."""
+    url = reverse("discussion:replies", args=[root_id])
+    return f"{url}?{urlencode({'after': cursor})}" if cursor else url
+
 
 def _comment_html(
     node: threads.Node,
@@ -460,6 +472,15 @@ def _comment_html(
                 pending=pending,
             )
         out.append("</ol>\n")
+    if node.more_replies and node.replies_cursor:
+        out.append(
+            format_html(
+                '  <p class="comment__more-replies"><a href="{}" data-more-replies="{}">{}</a></p>\n',
+                replies_url(comment.pk, node.replies_cursor),
+                comment.pk,
+                words.more_replies(node.more_replies),
+            )
+        )
     out.append("</li>")
 
 

@@ -170,7 +170,50 @@
       c.replies.forEach(function (r) { children.appendChild(renderComment(r)); });
       li.appendChild(children);
     }
+    if (c.more_replies && c.replies_next) li.appendChild(moreReplies(c, li));
     return li;
+  }
+
+  // A long subthread comes a page at a time: each reply goes under its parent when the
+  // parent is on the page, else under the top-level comment.
+  function moreReplies(c, li) {
+    var wrap = el("p", "dateline-more-replies");
+    var label = function (n) { return t("moreReplies").replace("%d", n); };
+    var button = el("button", "dateline-link", label(c.more_replies));
+    var cursor = c.replies_next;
+    button.type = "button";
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      call("GET", "comments/" + c.id + "/replies/?cursor=" + encodeURIComponent(cursor)).then(function (res) {
+        if (res.status !== 200) throw new Error(firstError(res.data));
+        var first = null;
+        res.data.comments.forEach(function (r) {
+          var parent = r.parent ? document.getElementById("dateline-comment-" + r.parent) : null;
+          var host = parent && li.contains(parent) ? parent : li;
+          var kids = null;
+          for (var i = 0; i < host.children.length; i++) {
+            if (host.children[i].classList.contains("dateline-children")) kids = host.children[i];
+          }
+          if (!kids) {
+            kids = el("ol", "dateline-children");
+            host.insertBefore(kids, host === li ? wrap : null);
+          }
+          var node = renderComment(r);
+          if (!first) first = node;
+          kids.appendChild(node);
+        });
+        if (res.data.next) {
+          cursor = res.data.next;
+          button.textContent = label(res.data.more);
+          button.disabled = false;
+        } else {
+          wrap.remove();
+        }
+        if (first) first.focus();
+      }).catch(function () { button.disabled = false; window.alert(t("network")); });
+    });
+    wrap.appendChild(button);
+    return wrap;
   }
 
   function ownActions(c, li, body, actions) {
