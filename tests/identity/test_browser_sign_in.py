@@ -59,6 +59,17 @@ def sign_in_at_provider(page, oidc_server, *, approve: bool = True, popup: bool 
         page.click(button)
 
 
+def signed_in_through_the_popup(browser, story: str, oidc_server):  # noqa: F811
+    """A new tab on the story, signed in through the popup; returned once the form says so."""
+    page = browser.new_page()
+    page.goto(story)
+    with page.expect_popup(timeout=SLOW_MS) as opened:
+        page.get_by_role("button", name="Log in with Newsroom SSO").click()
+    sign_in_at_provider(opened.value, oidc_server)
+    page.wait_for_selector(f"text={SIGNED_IN}", timeout=SLOW_MS)
+    return page
+
+
 def guest_fields_visible(page) -> bool:
     return page.is_visible("#comment-email")
 
@@ -105,23 +116,14 @@ def test_the_story_learns_of_the_sign_in_even_when_no_message_gets_through(
     """The popup's messages lost (no BroadcastChannel, and the provider's isolation cuts the
     popup off from its opener): once the popup looks closed, the story asks the server."""
     browser.add_init_script("delete window.BroadcastChannel;")
-    page = browser.new_page()
-    page.goto(story)
-    with page.expect_popup(timeout=SLOW_MS) as opened:
-        page.get_by_role("button", name="Log in with Newsroom SSO").click()
-    sign_in_at_provider(opened.value, oidc_server)
 
-    page.wait_for_selector(f"text={SIGNED_IN}", timeout=SLOW_MS)
+    page = signed_in_through_the_popup(browser, story, oidc_server)
+
     assert not guest_fields_visible(page)
 
 
 def test_change_goes_back_to_the_choices(browser, story, oidc_server):  # noqa: F811
-    page = browser.new_page()
-    page.goto(story)
-    with page.expect_popup(timeout=SLOW_MS) as opened:
-        page.get_by_role("button", name="Log in with Newsroom SSO").click()
-    sign_in_at_provider(opened.value, oidc_server)
-    page.wait_for_selector(f"text={SIGNED_IN}", timeout=SLOW_MS)
+    page = signed_in_through_the_popup(browser, story, oidc_server)
 
     page.get_by_role("button", name="Change").click()
 
