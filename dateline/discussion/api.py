@@ -42,7 +42,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import translation
@@ -800,12 +799,7 @@ def comment_detail(request: HttpRequest, caller: Caller, comment_id: int) -> Htt
 @api_endpoint("GET")
 def comment_replies(request: HttpRequest, caller: Caller, comment_id: int) -> HttpResponse:
     """The replies under a top-level comment after those its thread page includes."""
-    root = (
-        Comment.objects.select_related("thread")
-        .filter(pk=comment_id, root__isnull=True)
-        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
-        .first()
-    )
+    root = threads.replied_comment(comment_id)
     if root is None:
         raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
     if root.thread.article_id is not None:

@@ -232,6 +232,17 @@ def _attach_replies(roots: list[Comment]) -> list[Node]:
     return [node for node in (_prune(nodes[r.pk]) for r in roots) if node is not None]
 
 
+def replied_comment(comment_id: int) -> Comment | None:
+    """The top-level comment a page of replies hangs from, with its thread: approved, or a
+    placeholder with approved replies. None for a reply or anything a reader may not see."""
+    return (
+        Comment.objects.select_related("thread")
+        .filter(pk=comment_id, root__isnull=True)
+        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
+        .first()
+    )
+
+
 @dataclass
 class ReplyPage:
     root: Node  # the top-level comment, its children this page's replies

@@ -21,7 +21,6 @@ from urllib.parse import unquote_to_bytes, urlencode
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -601,12 +600,7 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
 def replies(request: HttpRequest, comment_id: int) -> HttpResponse:
     """``/comments/<id>/replies/?after=<cursor>``: the replies under a top-level comment that
     its story's thread page has no room for, a keyset page at a time."""
-    root = (
-        Comment.objects.select_related("thread")
-        .filter(pk=comment_id, root__isnull=True, thread__article__isnull=False)
-        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
-        .first()
-    )
+    root = threads.replied_comment(comment_id)
     if root is None or root.thread.article_id is None:
         raise Http404(_("There is no such comment."))
     article = _published_article(root.thread.article_id)
