@@ -120,6 +120,23 @@ def _visible_roots(thread: Thread) -> CommentQuerySet:
     )
 
 
+def _after(created_at: datetime.datetime, pk: int) -> Q:
+    """Comments after (created_at, pk) in keyset order. The redundant range on created_at
+    lets the database seek to the cursor in the (…, created_at, id) indexes instead of
+    filtering every earlier row: a deep page then costs what the first page costs (EXPLAIN:
+    bench/explain_threads.py)."""
+    return Q(created_at__gte=created_at) & (
+        Q(created_at__gt=created_at) | Q(created_at=created_at, pk__gt=pk)
+    )
+
+
+def _before(created_at: datetime.datetime, pk: int) -> Q:
+    """Comments before (created_at, pk) in keyset order; the same seek as ``_after``."""
+    return Q(created_at__lte=created_at) & (
+        Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+    )
+
+
 def thread_page(
     *, thread: Thread | None, policy: DiscussionSettings, cursor: str | None = None
 ) -> ThreadPage:
@@ -134,21 +151,8 @@ def thread_page(
     forward = not (position and position.before)
     ascending = forward != newest_first
     if position is not None:
-        later = Q(created_at__gt=position.created_at) | Q(
-            created_at=position.created_at, pk__gt=position.pk
-        )
-        earlier = Q(created_at__lt=position.created_at) | Q(
-            created_at=position.created_at, pk__lt=position.pk
-        )
-        # The redundant range on created_at lets the database seek to the cursor in the
-        # (thread, created_at, id) index instead of filtering every earlier row: a deep page
-        # then costs what the first page costs (EXPLAIN: bench/explain_threads.py).
-        bound = (
-            Q(created_at__gte=position.created_at)
-            if ascending
-            else Q(created_at__lte=position.created_at)
-        )
-        roots_qs = roots_qs.filter(bound, later if ascending else earlier)
+        beyond = _after if ascending else _before
+        roots_qs = roots_qs.filter(beyond(position.created_at, position.pk))
     ordering = ("created_at", "id") if ascending else ("-created_at", "-id")
     roots = list(roots_qs.order_by(*ordering)[: policy.page_size + 1])
     more = len(roots) > policy.page_size
@@ -257,11 +261,7 @@ def reply_page(*, root: Comment, cursor: str | None = None) -> ReplyPage:
     replies_qs = _shown_replies(root.pk).only(*LISTING_FIELDS)
     if cursor:
         position = Cursor.decode(cursor)
-        replies_qs = replies_qs.filter(
-            Q(created_at__gte=position.created_at),
-            Q(created_at__gt=position.created_at)
-            | Q(created_at=position.created_at, pk__gt=position.pk),
-        )
+        replies_qs = replies_qs.filter(_after(position.created_at, position.pk))
     replies = list(replies_qs.order_by("created_at", "id")[: REPLIES_PAGE + 1])
     more = len(replies) > REPLIES_PAGE
     replies = replies[:REPLIES_PAGE]
@@ -273,11 +273,7 @@ def reply_page(*, root: Comment, cursor: str | None = None) -> ReplyPage:
         remaining = (
             _shown_replies(root.pk)
             .filter(status=Comment.Status.APPROVED)
-            .filter(
-                Q(created_at__gte=replies[-1].created_at),
-                Q(created_at__gt=replies[-1].created_at)
-                | Q(created_at=replies[-1].created_at, pk__gt=replies[-1].pk),
-            )
+            .filter(_after(replies[-1].created_at, replies[-1].pk))
             .count()
         )
     top.children = [child for child in (_prune(c) for c in top.children) if child is not None]
@@ -302,10 +298,7 @@ def reply_cursor_for(*, comment: Comment) -> str | None:
         return None  # the thread page shows every reply under this one (_attach_replies)
     before = (
         _shown_replies(comment.root_id)
-        .filter(
-            Q(created_at__lt=comment.created_at)
-            | Q(created_at=comment.created_at, pk__lt=comment.pk)
-        )
+        .filter(_before(comment.created_at, comment.pk))
         .order_by("created_at", "id")
     )
     index = before.count()
@@ -337,14 +330,7 @@ def page_cursor_for(*, comment: Comment, policy: DiscussionSettings) -> str | No
     root = Comment.objects.only("id", "created_at").get(pk=root_id)
     newest_first = policy.order == DiscussionSettings.Order.NEWEST
     roots = _visible_roots(comment.thread)
-    if newest_first:
-        ahead = roots.filter(
-            Q(created_at__gt=root.created_at) | Q(created_at=root.created_at, pk__gt=root.pk)
-        )
-    else:
-        ahead = roots.filter(
-            Q(created_at__lt=root.created_at) | Q(created_at=root.created_at, pk__lt=root.pk)
-        )
+    ahead = roots.filter((_after if newest_first else _before)(root.created_at, root.pk))
     index = ahead.count()
     page_start = index - index % policy.page_size
     if page_start == 0:
