@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dateline import ratelimits
+from dateline.addresses import normalise_email
 from dateline.discussion.models import Comment, Commenter, Thread
 from dateline.newsroom.models import ArticlePage, SectionPage
 from dateline.notifications import digests, emails, fanout, tokens
@@ -97,10 +98,6 @@ class SubscribeResult:
 
 
 # Subscribing --------------------------------------------------------------------------------
-
-
-def normalise_email(email: str) -> str:
-    return fanout.normalise_email(email)
 
 
 def clean_email(email: str) -> str:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dateline.addresses import normalise_email
 from dateline.discussion.models import Comment, Commenter
 from dateline.newsroom.models import ArticlePage, SectionPage
 from dateline.notifications import emails
@@ -37,10 +38,6 @@ WORKER_BATCH = 500
 INSTANT = Subscription.Frequency.INSTANT
 DAILY = Subscription.Frequency.DAILY
 WEEKLY = Subscription.Frequency.WEEKLY
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _next_subscribers(

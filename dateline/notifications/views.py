@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from dateline import ratelimits
+from dateline import ratelimits, web
+from dateline.addresses import normalise_email
 from dateline.discussion.actions import thread_for_article
 from dateline.discussion.models import Thread
 from dateline.identity.selectors import current_commenter
@@ -24,10 +25,6 @@ from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions, tokens
 from dateline.notifications.forms import FollowForm, NewPostsForm
 from dateline.notifications.models import Subscription
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _rate_limited(request: HttpRequest, error: ratelimits.RateLimited) -> HttpResponse:
@@ -70,13 +67,12 @@ def _follow(
                 # my comments" then means this identity's comments, and a verified address
                 # needs no confirmation email.
                 commenter=current_commenter(request),
-                ip_address=_client_ip(request),
+                ip_address=web.client_ip(request),
             )
         except ratelimits.RateLimited as error:
             return _rate_limited(request, error)
         except actions.SubscriptionError as error:
-            for name, message in error.errors.items():
-                form.add_error(name if name in form.fields else None, message)
+            web.add_errors(form, error.errors)
         else:
             return _requested()
     return TemplateResponse(
@@ -133,13 +129,12 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                     )
                     for section in sections
                 ],
-                ip_address=_client_ip(request),
+                ip_address=web.client_ip(request),
             )
         except ratelimits.RateLimited as error:
             return _rate_limited(request, error)
         except actions.SubscriptionError as error:
-            for name, message in error.errors.items():
-                form.add_error(name if name in form.fields else None, message)
+            web.add_errors(form, error.errors)
         else:
             return _requested()
     return TemplateResponse(
@@ -207,13 +202,14 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriptions = subscriber.subscriptions.select_related("thread__article", "section").order_by(
         "pk"
     )
+    is_moderator = subscriber.email in {normalise_email(u.email) for u in actions.moderators()}
     return TemplateResponse(
         request,
         "notifications/manage.html",
         {
             "subscriber": subscriber,
             "subscriptions": list(subscriptions),
-            "is_moderator": subscriber.email in {u.email.lower() for u in actions.moderators()},
+            "is_moderator": is_moderator,
             "saved": request.GET.get("saved") == "1",
         },
     )
