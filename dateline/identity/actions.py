@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dateline import ratelimits
+from dateline.addresses import normalise_email
 from dateline.discussion import actions as discussion_actions
 from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import session
@@ -46,11 +47,6 @@ class LinkError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def normalise_email(email: str) -> str:
-    # The same normalisation the discussion applies to guests and email bans.
-    return email.strip().lower()
 
 
 # Signing in and out -----------------------------------------------------------------------

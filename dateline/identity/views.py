@@ -1,5 +1,10 @@
 """Reader-facing identity pages and endpoints. Thin: decisions live in ``actions``,
-``selectors`` and the allauth adapters; every answer here is per reader and never cached."""
+``selectors`` and the allauth adapters; every answer here is per reader and never cached.
+
+The provider icons, "confirm my email" and "Log Out" submit the comment form itself, which a
+cached page serves without a token. So those views run the CSRF check themselves
+(``web.csrf_passes``): instead of a bare 403 a failed check gets a page with a fresh token that
+asks again, carrying what was typed, and nothing changes on the server until that second POST."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import MultipleObjectsReturned
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,7 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from wagtail.models import Site
 
-from dateline import ratelimits
+from dateline import ratelimits, web
 from dateline.discussion.actions import CommentError
 from dateline.discussion.models import Comment
 from dateline.identity import actions, returns, selectors, session
@@ -43,22 +48,6 @@ logger = logging.getLogger(__name__)
 MY_COMMENTS_PER_PAGE = 50
 
 
-class _QuietCsrfCheck(CsrfViewMiddleware):
-    # The comment form on a cached page carries no token, so a failed check here is an
-    # expected step for readers without JavaScript, not a security event for the log.
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
-        return HttpResponse(reason, status=403)
-
-
-def _csrf_passes(request: HttpRequest) -> bool:
-    """Django's CSRF check, run by the view. The provider icons, "confirm my email" and
-    "Log Out" submit the comment form itself, which a cached page serves without a token:
-    instead of a bare 403 those requests get a page with a fresh token that asks again,
-    carrying what was typed, and nothing changes on the server until that second POST."""
-    check = _QuietCsrfCheck(lambda _request: HttpResponse())
-    return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
-
-
 def _referer_path(request: HttpRequest) -> str:
     referer = request.headers.get("Referer", "")
     origin = f"{request.scheme}://{request.get_host()}"
@@ -68,10 +57,6 @@ def _referer_path(request: HttpRequest) -> str:
 def _next_path(request: HttpRequest) -> str:
     raw = request.GET.get("next") or request.POST.get("next") or _referer_path(request)
     return returns.safe_return_path(raw, request=request)
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _site_name(request: HttpRequest) -> str:
@@ -86,7 +71,7 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
 # Signing in with a provider ---------------------------------------------------------------
 
 
-@csrf_exempt  # checked by _csrf_passes: a failed check falls back to the GET page
+@csrf_exempt  # checked by web.csrf_passes: a failed check falls back to the GET page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, provider_id: str) -> HttpResponse:
@@ -98,7 +83,7 @@ def start(request: HttpRequest, provider_id: str) -> HttpResponse:
         return _unavailable(request)
     next_path = _next_path(request)
     popup = request.GET.get("popup") == "1"
-    if request.method == "POST" and _csrf_passes(request):
+    if request.method == "POST" and web.csrf_passes(request):
         return _go_to_provider(
             request, choice=choice, next_path=next_path, popup=popup, draft=request.POST
         )
@@ -232,24 +217,25 @@ def me(request: HttpRequest) -> JsonResponse:
             "export": reverse("identity:export"),
             "delete": reverse("identity:delete"),
         }
-    response = JsonResponse(data)
+    response = web.json_answer(data)
     if commenter is None and not session.get_pending(request):
         # Nothing left for the script to ask about on the next page.
         session.clear_hint(response)
     return response
 
 
-@csrf_exempt  # checked by _csrf_passes: a failed check asks again with a fresh token
+@csrf_exempt  # checked by web.csrf_passes: a failed check asks again with a fresh token
 @never_cache
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     """ "Log Out" and "Change" (which also signs out, then shows the choices again)."""
     next_path = _next_path(request)
     change = "1" in (request.POST.get("change"), request.GET.get("change"))
-    if not _csrf_passes(request):
-        if _wants_json(request):
-            return JsonResponse(
-                {"error": _("Your session has expired. Please try again.")}, status=403
+    if not web.csrf_passes(request):
+        if web.wants_json(request):
+            return web.json_answer(
+                {"error": _("Your session has expired. Please try again.")},
+                status=HTTPStatus.FORBIDDEN,
             )
         return render(
             request,
@@ -262,8 +248,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         )
     actions.sign_out_commenter(request)
     response: HttpResponse
-    if _wants_json(request):
-        response = JsonResponse({"signed_in": False})
+    if web.wants_json(request):
+        response = web.json_answer({"signed_in": False})
     else:
         anchor = "#sign-in-choices" if change else "#respond"
         response = HttpResponseRedirect(f"{next_path}{anchor}")
@@ -303,7 +289,7 @@ def export(request: HttpRequest) -> JsonResponse:
     nothing, so a GET is right; the attachment header keeps it out of the browser window."""
     commenter = selectors.current_commenter(request)
     if commenter is None:
-        return JsonResponse({"error": _("You are not signed in.")}, status=403)
+        return web.json_answer({"error": _("You are not signed in.")}, status=HTTPStatus.FORBIDDEN)
     response = JsonResponse(
         actions.export_commenter_data(commenter=commenter),
         json_dumps_params={"indent": 2, "ensure_ascii": False},
@@ -343,21 +329,17 @@ def delete(request: HttpRequest) -> HttpResponse:
 # Verified guests --------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
-@csrf_exempt  # checked by _csrf_passes, as for start()
+@csrf_exempt  # checked by web.csrf_passes, as for start()
 @never_cache
 @require_http_methods(["GET", "POST"])
 def email_request(request: HttpRequest) -> HttpResponse:
     """Ask for a one-time link that confirms the guest's email address."""
     next_path = _next_path(request)
-    as_json = _wants_json(request)
+    as_json = web.wants_json(request)
     form = EmailLinkForm(initial={"name": request.GET.get("name", "")})
-    if request.method == "POST" and not _csrf_passes(request):
+    if request.method == "POST" and not web.csrf_passes(request):
         if as_json:
-            return JsonResponse(
+            return web.json_answer(
                 {
                     "sent": False,
                     "errors": {"__all__": [_("Your session has expired. Please try again.")]},
@@ -384,12 +366,12 @@ def email_request(request: HttpRequest) -> HttpResponse:
             # Kept on the server as well: the link is often opened in another tab or window.
             session.keep_draft(request, path=next_path, data=request.POST)
             if as_json:
-                return session.set_hint(JsonResponse({"sent": True, "message": message}))
+                return session.set_hint(web.json_answer({"sent": True, "message": message}))
             session.set_notice(request, message=message, level="info")
             return session.set_hint(HttpResponseRedirect(returns.article_anchor(next_path)))
         if as_json:
             errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-            return JsonResponse({"sent": False, "errors": errors}, status=HTTPStatus.BAD_REQUEST)
+            return web.json_answer({"sent": False, "errors": errors}, status=HTTPStatus.BAD_REQUEST)
     return _email_request_page(
         request,
         form=form,
@@ -436,7 +418,7 @@ def _email_link_rate_limited(
     text = f"{limited.message} {wait}" if limited.message else wait
     response: HttpResponse
     if as_json:
-        response = JsonResponse(
+        response = web.json_answer(
             {"sent": False, "errors": {"__all__": [text]}, "retry_after": limited.retry_after},
             status=HTTPStatus.TOO_MANY_REQUESTS,
         )
@@ -465,12 +447,11 @@ def _send_email_link(request: HttpRequest, *, form: EmailLinkForm, next_path: st
                 settings.BASE_URL + reverse("identity:email_confirm", kwargs={"token": token})
             ),
             site_name=_site_name(request),
-            ip_address=_client_ip(request),
+            ip_address=web.client_ip(request),
             valid_hours=policy.email_link_hours,
         )
     except CommentError as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+        web.add_errors(form, error.errors)
         return False
     return True
 
