@@ -58,14 +58,11 @@ def json_answer(
     return response
 
 
-def json_errors(
-    errors: Mapping[str, Any], *, status: int, store: bool = False, **extra: Any
-) -> JsonResponse:
-    """``{"errors": {field: message}}``, the one error shape of every JSON answer."""
+def json_errors(errors: Mapping[str, Any], *, status: int, **extra: Any) -> JsonResponse:
+    """``{"errors": {field: message}, **extra}``, the one error shape of every JSON answer;
+    never stored."""
     return json_answer(
-        {"errors": {key: str(value) for key, value in errors.items()}, **extra},
-        status=status,
-        store=store,
+        {"errors": {key: str(value) for key, value in errors.items()}, **extra}, status=status
     )
 
 

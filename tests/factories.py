@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 
+from dateline.discussion import targets
 from dateline.newsroom import actions
 from dateline.newsroom.models import ArticlePage, Author, SectionPage
 
@@ -100,13 +101,11 @@ def post_guest_comment(
     n = next(_guest_counter)
     policy = policy or discussion_policy()
     posted = actions.post_comment(
-        thread=actions.thread_for_article(article=article),
+        target=targets.of_thread(actions.thread_for_article(article=article)),
         body=body or f"A thoughtful comment, number {n}.",
         policy=policy,
         meta=actions.RequestMeta(ip_address=ip, **meta),
-        guest=actions.GuestDetails(
-            name=name or f"Reader {n}", email=email or f"reader{n}@example.org"
-        ),
+        author=actions.Guest(name=name or f"Reader {n}", email=email or f"reader{n}@example.org"),
         parent_id=parent.pk if parent is not None else None,
     )
     return posted.comment

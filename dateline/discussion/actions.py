@@ -10,7 +10,6 @@ import ipaddress
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib.auth.models import User
 from django.core import signing
@@ -22,48 +21,42 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dateline import ratelimits
-from dateline.discussion import spam, text
+from dateline.addresses import normalise_email
+from dateline.discussion import spam, targets, text
+from dateline.discussion.errors import CommenterBanned, CommentError, CommentsClosed, NotAllowed
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.discussion.reasons import Reason, reason
-from dateline.newsroom.models import ArticlePage, SectionPage
+from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions as notifications
 from dateline.server import invalidation as page_invalidation
-from dateline.server import siteconfig
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
 MAX_WEBSITE_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
-MAX_PAGE_URL_LENGTH = 2000
-
-
-class CommentError(Exception):
-    """The comment cannot be accepted. ``errors`` maps a form field ("body", "name", "email",
-    "website", "parent") or "__all__" to a message for the reader."""
-
-    status_code = 400
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class CommentsClosed(CommentError):
-    status_code = 403
-
-
-class CommenterBanned(CommentError):
-    status_code = 403
-
-
-class NotAllowed(CommentError):
-    status_code = 403
 
 
 @dataclass(frozen=True)
-class GuestDetails:
+class Guest:
+    """A guest's details as typed into the form (or sent to the API): checked by
+    ``post_comment``, never trusted before."""
+
     name: str
     email: str
     website: str = ""
+
+
+# Who posts: a guest's details, or the identity a reader signed in with.
+type Author = Guest | Commenter
+
+
+@dataclass(frozen=True)
+class Follow:
+    """The form's "notify me" boxes sent with a comment: the story's comments (``comments``;
+    with ``only_replies``, only replies to this commenter) and new stories (``posts``)."""
+
+    comments: bool = False
+    only_replies: bool = False
+    posts: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,121 +79,38 @@ class PostedComment:
 
     @property
     def is_held(self) -> bool:
-        return self.comment.status != Comment.Status.APPROVED
+        return not self.comment.is_visible
 
 
 # Threads ----------------------------------------------------------------------------------
 
 
-def thread_for_article(*, article: ArticlePage) -> Thread:
-    thread, _created = Thread.objects.get_or_create(
-        article=article,
-        defaults={
-            "key": f"article:{article.pk}",
-            "title": article.title[:255],
-            "url": article.full_url or "",
-        },
-    )
-    thread.article = article  # the caller's copy: checks such as comments_open read it
-    return thread
-
-
-def normalise_page_url(url: str) -> str:
-    """One thread per page, whatever tracking parameters or fragment the address carries."""
-    url = url.strip()
-    # NUL and other control characters would reach the database (PostgreSQL refuses NUL with
-    # an error), and urlsplit raises ValueError on a bad port or IPv6 literal.
-    invalid = NotAllowed({"__all__": _("The page address must be an http or https URL.")})
-    if len(url) > MAX_PAGE_URL_LENGTH or not url.isprintable():
-        raise invalid
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise invalid from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise invalid
-    netloc = parts.hostname.lower() + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-
-
-def embed_thread_key(
-    *,
-    origin: str,
-    allowed_origins: Iterable[str],
-    page_url: str = "",
-    thread_id: str = "",
-) -> tuple[str, str]:
-    """The key and normalised page address of the thread for a page of another site, without
-    creating it (reads must not write). Only allowed origins have threads, and a page address
-    must belong to the origin asking for it."""
-    origin = origin.strip().rstrip("/").lower()
-    if origin not in set(allowed_origins):
-        raise NotAllowed({"__all__": _("This site is not allowed to host a Dateline discussion.")})
-    if thread_id:
-        if len(thread_id) > 200 or not thread_id.isprintable():
-            raise NotAllowed({"__all__": _("The discussion id is not valid.")})
-        key = f"embed:{origin}:id:{thread_id}"
-        url = normalise_page_url(page_url) if page_url else ""
+def ensure_thread(target: targets.Target) -> Thread:
+    """The place's thread, created on first use. Only writes call this: reads answer a place
+    nobody has commented on with ``Target.thread_or_stand_in``."""
+    if target.thread is not None:
+        return target.thread
+    if target.article is not None:
+        thread, _created = Thread.objects.get_or_create(
+            article=target.article,
+            defaults={"key": target.key, "title": target.title[:255], "url": target.url[:500]},
+        )
+        thread.article = target.article  # the caller's copy: comments_open reads it
     else:
-        url = normalise_page_url(page_url)
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != origin:
-            raise NotAllowed(
-                {"__all__": _("The page address does not belong to the site that asked.")}
-            )
-        key = f"embed:url:{url}"
-    if len(key) > 255:
-        key = "embed:sha256:" + hashlib.sha256(key.encode()).hexdigest()
-    return key, url
-
-
-def thread_for_embed(
-    *,
-    origin: str,
-    allowed_origins: Iterable[str],
-    page_url: str = "",
-    thread_id: str = "",
-    title: str = "",
-) -> Thread:
-    """The thread for a page of another site, created on first use (see ``embed_thread_key``)."""
-    key, url = embed_thread_key(
-        origin=origin, allowed_origins=allowed_origins, page_url=page_url, thread_id=thread_id
-    )
-    thread, _created = Thread.objects.get_or_create(
-        key=key, defaults={"url": url[:500], "title": title[:255]}
-    )
+        thread, _created = Thread.objects.get_or_create(
+            key=target.key, defaults={"url": target.url[:500], "title": target.title[:255]}
+        )
     return thread
 
 
-def _sections_closed_to_comments() -> frozenset[str]:
-    # Few sections and all of them small rows; every change to one bumps gen:site.
-    return frozenset(
-        SectionPage.objects.filter(comments_enabled=False).values_list("path", flat=True)
-    )
-
-
-def comments_open(
-    *, thread: Thread, policy: DiscussionSettings, now: datetime.datetime | None = None
-) -> bool:
-    if thread.closed:
-        return False
-    article = thread.article
-    if article is None:
-        return True
-    if not article.comments_enabled or not article.live:
-        return False
-    closed = siteconfig.shared("sections-closed-to-comments", _sections_closed_to_comments)
-    if any(article.path.startswith(path) for path in closed if path != article.path):
-        return False
-    closes = policy.closes_at(article.publication_time)
-    return closes is None or (now or timezone.now()) < closes
+def thread_for_article(*, article: ArticlePage) -> Thread:
+    return ensure_thread(targets.for_article(article))
 
 
 # Commenters -------------------------------------------------------------------------------
 
 
-def clean_guest(details: GuestDetails) -> GuestDetails:
+def clean_guest(details: Guest) -> Guest:
     """Validate the guest fields; raise ``CommentError`` naming each bad field."""
     errors: dict[str, str] = {}
     name = ""
@@ -234,23 +144,19 @@ def clean_guest(details: GuestDetails) -> GuestDetails:
             errors["website"] = _("The website must be an http:// or https:// address.")
     if errors:
         raise CommentError(errors)
-    return GuestDetails(name=name, email=email, website=website)
-
-
-def _normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return Guest(name=name, email=email, website=website)
 
 
 def find_guest(*, email: str) -> Commenter | None:
-    return Commenter.objects.filter(provider="guest", subject=_normalise_email(email)).first()
+    return Commenter.objects.filter(provider="guest", subject=normalise_email(email)).first()
 
 
-def _guest_commenter(details: GuestDetails, *, seen: bool) -> tuple[Commenter, bool]:
+def _guest_commenter(details: Guest, *, seen: bool) -> tuple[Commenter, bool]:
     """The guest's commenter row, updated with the name and website they typed, and whether it
     is new. ``seen``: whether the address had a row when the post was checked, outside this
     transaction. A first comment under an address (most guests) goes straight to the insert;
     the unique (provider, subject) constraint catches a concurrent first comment."""
-    subject = _normalise_email(details.email)
+    subject = normalise_email(details.email)
     if not seen:
         try:
             with transaction.atomic():
@@ -294,7 +200,7 @@ def active_bans(now: datetime.datetime | None = None) -> Iterable[Ban]:
 
 
 def is_banned(*, email: str, ip_address: str, commenter: Commenter | None) -> bool:
-    email = _normalise_email(email) if email else ""
+    email = normalise_email(email) if email else ""
     ip = None
     if ip_address:
         try:
@@ -390,13 +296,15 @@ def _decide_status(
 
 
 def _resolve_parent(
-    *, thread: Thread, parent_id: int | None, policy: DiscussionSettings
+    *, thread: Thread | None, parent_id: int | None, policy: DiscussionSettings
 ) -> Comment | None:
     if parent_id is None:
         return None
-    parent = Comment.objects.filter(
-        pk=parent_id, thread=thread, status=Comment.Status.APPROVED
-    ).first()
+    parent = (
+        Comment.objects.approved().filter(pk=parent_id, thread=thread).first()
+        if thread is not None
+        else None  # a thread not yet created holds no comment to reply to
+    )
     if parent is None:
         raise CommentError(
             {"parent": _("The comment you are replying to is not available any more.")}
@@ -476,26 +384,35 @@ def _check_flood_in_database(
     raise ratelimits.RateLimited(min(max(wait, 1), window), _flood_message())
 
 
+def _check_author(author: Author) -> tuple[Author, dict[str, str]]:
+    if isinstance(author, Commenter):
+        return author, {}
+    try:
+        return clean_guest(author), {}
+    except CommentError as error:
+        return author, error.errors
+
+
 def post_comment(
     *,
-    thread: Thread,
+    target: targets.Target,
+    author: Author,
     body: str,
     policy: DiscussionSettings,
     meta: RequestMeta,
-    guest: GuestDetails | None = None,
-    commenter: Commenter | None = None,
     parent_id: int | None = None,
+    follow: Follow | None = None,
     now: datetime.datetime | None = None,
 ) -> PostedComment:
-    """Accept a comment from a guest (``guest``) or a signed-in commenter (``commenter``).
+    """Accept a comment under ``target`` from ``author``: the one write every client calls
+    (the form, the JSON API, the embed, importers).
 
     The order matters: every check that needs no write comes first, so a refused comment
-    leaves nothing behind; the comment, its counters and its commenter are then written in one
-    transaction, committed before the caller answers the reader."""
-    if (guest is None) == (commenter is None):
-        raise ValueError("post_comment needs exactly one of guest or commenter")
+    leaves nothing behind (not even the thread of a story nobody has commented on); the
+    thread, the comment, its counters, its commenter and its notifications are then written in
+    one transaction, committed before the caller answers the reader."""
     now = now or timezone.now()
-    if not comments_open(thread=thread, policy=policy, now=now):
+    if not targets.comments_open(thread=target.thread_or_stand_in(), policy=policy, now=now):
         raise CommentsClosed({"__all__": _("Comments are closed on this story.")})
 
     errors: dict[str, str] = {}
@@ -503,25 +420,29 @@ def post_comment(
         rendered = _check_body(body, policy)
     except CommentError as error:
         errors.update(error.errors)
-    if guest is not None:
-        try:
-            guest = clean_guest(guest)
-        except CommentError as error:
-            errors.update(error.errors)
+    author, author_errors = _check_author(author)
+    errors.update(author_errors)
     if errors:
         raise CommentError(errors)
-    parent = _resolve_parent(thread=thread, parent_id=parent_id, policy=policy)
+    parent = _resolve_parent(thread=target.thread, parent_id=parent_id, policy=policy)
 
-    existing = commenter if commenter is not None else find_guest(email=guest.email)  # type: ignore[union-attr]
-    email = guest.email if guest is not None else (commenter.email if commenter else "")
+    if isinstance(author, Commenter):
+        existing: Commenter | None = author
+        email, author_name, author_website = author.email, author.display_name, author.website
+        sender_key = f"{author.provider}:{author.subject}"
+    else:
+        existing = find_guest(email=author.email)
+        email, author_name, author_website = author.email, author.name, author.website
+        sender_key = (
+            f"{existing.provider}:{existing.subject}"
+            if existing
+            else f"guest:{normalise_email(email)}"
+        )
     if is_banned(email=email, ip_address=meta.ip_address, commenter=existing):
         raise CommenterBanned({"__all__": _("You cannot comment on this site.")})
 
     flood_keys = [
-        f"ip:{meta.ip_address}" if meta.ip_address else "",
-        f"{existing.provider}:{existing.subject}"
-        if existing
-        else f"guest:{_normalise_email(email)}",
+        key for key in (f"ip:{meta.ip_address}" if meta.ip_address else "", sender_key) if key
     ]
     # Without a shared cache each process counts on its own, so the database (which every
     # process shares) decides too: first here, cheaply, so a flood never reaches the spam
@@ -530,7 +451,7 @@ def post_comment(
     if policy.flood_seconds:
         ratelimits.check_all(
             scope="comment-flood",
-            keys=[key for key in flood_keys if key],
+            keys=flood_keys,
             limit=1,
             window=policy.flood_seconds,
             message=_flood_message(),
@@ -541,8 +462,6 @@ def post_comment(
         )
 
     digest = content_hash(rendered.source)
-    author_name = guest.name if guest is not None else commenter.display_name  # type: ignore[union-attr]
-    author_website = guest.website if guest is not None else commenter.website  # type: ignore[union-attr]
     candidate = spam.Candidate(
         body=rendered.source,
         author_name=author_name,
@@ -551,7 +470,7 @@ def post_comment(
         ip_address=meta.ip_address,
         user_agent=meta.user_agent,
         referrer=meta.referrer,
-        permalink=meta.permalink or thread.url,
+        permalink=meta.permalink or target.url,
         link_count=rendered.link_count,
         honeypot=meta.honeypot,
         seconds_to_write=meta.seconds_to_write,
@@ -561,22 +480,24 @@ def post_comment(
 
     with transaction.atomic():
         if flood_in_database:
-            _serialise_flood_checks(keys=[key for key in flood_keys if key])
+            _serialise_flood_checks(keys=flood_keys)
             _check_flood_in_database(
                 ip_address=meta.ip_address,
                 # A guest's first comment has no commenter yet; a concurrent first comment
                 # under the same email has one by now, so look again inside the transaction.
-                commenter=commenter if commenter is not None else find_guest(email=email),
+                commenter=author if isinstance(author, Commenter) else find_guest(email=email),
                 window=policy.flood_seconds,
                 now=now,
             )
-        if commenter is not None:
-            who, new_commenter = commenter, False
+        if isinstance(author, Commenter):
+            who, new_commenter = author, False
         else:
-            who, new_commenter = _guest_commenter(guest, seen=existing is not None)  # type: ignore[arg-type]
-        # A commenter created just now has said nothing yet.
+            who, new_commenter = _guest_commenter(author, seen=existing is not None)
+        thread = ensure_thread(target)
+        # A commenter created just now has said nothing yet, and a new thread holds nothing.
         duplicate = (
             not new_commenter
+            and target.thread is not None
             and Comment.objects.filter(thread=thread, commenter=who, content_hash=digest)
             .exclude(status=Comment.Status.TRASH)
             .exists()
@@ -610,6 +531,14 @@ def post_comment(
             notifications.comment_approved(comment=comment)
         elif status == Comment.Status.PENDING:
             notifications.comment_held(comment=comment)
+    if follow is not None:
+        # After the commit: the comment is accepted whatever happens to the subscription.
+        notifications.subscribe_from_comment(
+            comment=comment,
+            notify_replies=follow.only_replies,
+            notify_all_comments=follow.comments,
+            notify_posts=follow.posts,
+        )
     return PostedComment(comment=comment, edit_token=edit_token(comment), reasons=reasons)
 
 

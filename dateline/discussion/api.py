@@ -29,7 +29,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -40,7 +39,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
-from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -54,18 +52,16 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from dateline import ratelimits
-from dateline.discussion import actions, openapi, text, threads
+from dateline.discussion import actions, forms, openapi, targets, threads
+from dateline.discussion.errors import NotFound
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings, Thread
 from dateline.identity.selectors import current_commenter
-from dateline.newsroom import routing
-from dateline.newsroom.models import ArticlePage
 from dateline.server import pagecache
+from dateline.web import normalise_origin, own_origins
 
 MAX_ID = 2**63 - 1
 ALLOWED_REQUEST_HEADERS = "Accept-Language, Authorization, Content-Type"
 PREFLIGHT_MAX_AGE = 7200  # Chromium's ceiling
-FORM_TOKEN_SALT = "dateline.discussion.api.form-token"  # noqa: S105 - a salt, not a secret
-FORM_TOKEN_MAX_AGE = 24 * 3600
 MAX_FIELD_LENGTH = 1000  # guest fields, honeypot; the actions give the precise limits
 MAX_TITLE_LENGTH = 1000
 MAX_TOKEN_LENGTH = 500
@@ -97,14 +93,6 @@ class Caller:
     policy: DiscussionSettings
 
 
-def normalise_origin(value: str) -> str:
-    origin = value.strip().rstrip("/").lower()
-    for scheme, port in (("http", ":80"), ("https", ":443")):
-        if origin.startswith(f"{scheme}://") and origin.endswith(port):
-            origin = origin.removesuffix(port)
-    return origin
-
-
 def allowed_origins(policy: DiscussionSettings) -> frozenset[str]:
     """The editors' list in the admin plus ``DATELINE_EMBED_ORIGINS`` from the environment."""
     return frozenset(
@@ -118,13 +106,6 @@ def _policy(request: HttpRequest) -> DiscussionSettings:
     except DiscussionSettings.DoesNotExist:
         # No Wagtail site at all (a fresh install before setup): the defaults still answer.
         return DiscussionSettings()
-
-
-def own_origins(request: HttpRequest) -> set[str]:
-    """The site's own origin and the exact trusted ones, normalised (forms and the API)."""
-    own = {normalise_origin(f"{request.scheme}://{request.get_host()}")}
-    own.update(normalise_origin(o) for o in settings.CSRF_TRUSTED_ORIGINS if "*" not in o)
-    return own
 
 
 def caller_for(request: HttpRequest) -> Caller:
@@ -408,7 +389,7 @@ def _thread_ref(data: Mapping[str, Any], *, from_query: bool) -> ThreadRef:
         article_id = _optional_id(data, "article")
     ref = ThreadRef(
         article_id=article_id,
-        page_url=_string(data, "url", max_length=actions.MAX_PAGE_URL_LENGTH).strip(),
+        page_url=_string(data, "url", max_length=targets.MAX_PAGE_URL_LENGTH).strip(),
         thread_id=_string(data, "id", max_length=200).strip(),
         title=" ".join(_string(data, "title", max_length=MAX_TITLE_LENGTH).split()),
         origin=_string(data, "origin", max_length=300).strip(),
@@ -425,8 +406,8 @@ def _thread_ref(data: Mapping[str, Any], *, from_query: bool) -> ThreadRef:
         )
     if ref.page_url:
         try:
-            actions.normalise_page_url(ref.page_url)
-        except actions.CommentError:
+            targets.normalise_page_url(ref.page_url)
+        except targets.NotAllowed:
             raise ApiError(
                 HTTPStatus.BAD_REQUEST, {"url": _("The page address must be an http or https URL.")}
             ) from None
@@ -448,7 +429,7 @@ def _embed_origin(ref: ThreadRef, caller: Caller) -> str:
     if ref.origin:
         return normalise_origin(ref.origin)
     if ref.page_url:
-        parts = urlsplit(actions.normalise_page_url(ref.page_url))
+        parts = urlsplit(targets.normalise_page_url(ref.page_url))
         return f"{parts.scheme}://{parts.netloc}"
     raise ApiError(
         HTTPStatus.BAD_REQUEST,
@@ -456,84 +437,19 @@ def _embed_origin(ref: ThreadRef, caller: Caller) -> str:
     )
 
 
-# What the API needs of a story: whether it is open for comments (comments_open) and what a new
-# thread records (thread_for_article). Building the query for every column of Wagtail's page
-# tables cost more than running it.
-ARTICLE_FIELDS = (
-    "id",
-    "path",
-    "depth",
-    "title",
-    "slug",
-    "url_path",
-    "live",
-    "comments_enabled",
-    "published_at",
-    "first_published_at",
-    "expire_at",
-    "content_type",
-)
-
-
-ARTICLE_THREAD_FIELDS = tuple(f"discussion_thread__{f.name}" for f in Thread._meta.concrete_fields)
-
-
-def _published_article(article_id: int, *, for_writing: bool = False) -> ArticlePage:
-    # The thread comes with the story (one query): reads and posts both need it. Between
-    # changes to the story, reads get the process's kept copy (dateline.newsroom.routing);
-    # writes always read the rows.
-    def load() -> ArticlePage | None:
-        return (
-            ArticlePage.objects.published()
-            .only(*ARTICLE_FIELDS, *ARTICLE_THREAD_FIELDS)
-            .select_related("discussion_thread")
-            .filter(pk=article_id)
-            .first()
-        )
-
-    if for_writing:
-        article = load()
-    else:
-        article = routing.kept_story(key=("api", article_id), story_id=article_id, load=load)
-    if article is not None and article.is_expired():
-        # Past its expiry time, even if the worker has not unpublished it yet (published()).
-        article = None
-    if article is None:
-        raise ApiError(HTTPStatus.NOT_FOUND, {"thread": _("There is no such story.")})
-    return article
-
-
-def find_thread(ref: ThreadRef, caller: Caller) -> tuple[Thread, bool]:
-    """The thread, and whether it exists. A thread nobody has commented on yet is answered
-    with an unsaved stand-in: reading must never create anything."""
+def find_target(ref: ThreadRef, caller: Caller, *, fresh: bool = False) -> targets.Target:
+    """The discussion a request names (``targets``: reads only, never a new thread)."""
     if ref.article_id is not None:
-        article = _published_article(ref.article_id)
-        thread = threads.thread_of(article)
-        if thread is None:
-            return Thread(key=f"article:{article.pk}", article=article, title=article.title), False
-        return thread, True
-    key, url = actions.embed_thread_key(
+        try:
+            return targets.story(ref.article_id, fresh=fresh)
+        except NotFound as missing:
+            raise ApiError(HTTPStatus.NOT_FOUND, {"thread": missing.errors["__all__"]}) from None
+    return targets.embedded_page(
         origin=_embed_origin(ref, caller),
         allowed_origins=caller.allowed_origins,
         page_url=ref.page_url,
         thread_id=ref.thread_id,
-    )
-    existing = Thread.objects.filter(key=key).first()
-    if existing is None:
-        return Thread(key=key, url=url[:500], title=ref.title[:255]), False
-    return existing, True
-
-
-def thread_for_writing(ref: ThreadRef, caller: Caller) -> Thread:
-    if ref.article_id is not None:
-        article = _published_article(ref.article_id, for_writing=True)
-        return threads.thread_of(article) or actions.thread_for_article(article=article)
-    return actions.thread_for_embed(
-        origin=_embed_origin(ref, caller),
-        allowed_origins=caller.allowed_origins,
-        page_url=ref.page_url,
-        thread_id=ref.thread_id,
-        title=ref.title[:255],
+        title=ref.title,
     )
 
 
@@ -541,7 +457,7 @@ def thread_json(thread: Thread, policy: DiscussionSettings) -> dict[str, Any]:
     return {
         "key": thread.key,
         "count": thread.approved_count,
-        "open": actions.comments_open(thread=thread, policy=policy),
+        "open": targets.comments_open(thread=thread, policy=policy),
         "heading": policy.heading or _("Leave a Reply"),
         "order": policy.order,
         "max_depth": policy.max_depth,
@@ -589,26 +505,6 @@ def _node_json(node: threads.Node) -> dict[str, Any]:
     return data
 
 
-def form_token() -> str:
-    return signing.dumps(int(time.time() * 1000), salt=FORM_TOKEN_SALT)
-
-
-def seconds_to_write(token: str) -> float | None:
-    """Seconds since the form was shown, from the token the thread read handed out. Missing or
-    expired: unknown. Forged: as suspicious as posting at once."""
-    if not token:
-        return None
-    try:
-        shown = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
-    except signing.SignatureExpired:
-        return None
-    except signing.BadSignature:
-        return 0.0
-    if isinstance(shown, bool) or not isinstance(shown, int):
-        return 0.0
-    return max(0.0, time.time() - shown / 1000)
-
-
 # Endpoints --------------------------------------------------------------------------------
 
 
@@ -624,7 +520,8 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
                 HTTPStatus.BAD_REQUEST,
                 {"cursor": _("This page of comments does not exist. Start from the first page.")},
             ) from None
-    thread, exists = find_thread(ref, caller)
+    target = find_target(ref, caller)
+    thread, exists = target.thread_or_stand_in(), target.exists
 
     def comments() -> dict[str, Any]:
         page = threads.thread_page(
@@ -648,48 +545,15 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
         else comments()
     )
     response = _json(
-        {"thread": thread_json(thread, caller.policy), **part, "form_token": form_token()}
+        {
+            "thread": thread_json(thread, caller.policy),
+            **part,
+            "form_token": forms.sign_rendered_at(),
+        }
     )
     # Public, but new comments should show on the next load; the form token is per response.
     patch_cache_control(response, no_cache=True, max_age=0)
     return response
-
-
-def _meta(
-    request: HttpRequest, *, honeypot: str, token: str, permalink: str
-) -> actions.RequestMeta:
-    def printable(value: str, limit: int) -> str:
-        return "".join(ch for ch in value if ch.isprintable())[:limit]
-
-    return actions.RequestMeta(
-        ip_address=request.META.get("REMOTE_ADDR", ""),
-        user_agent=printable(request.headers.get("User-Agent", ""), 255),
-        referrer=printable(request.headers.get("Referer", ""), 500),
-        honeypot=honeypot,
-        seconds_to_write=seconds_to_write(token),
-        permalink=permalink,
-    )
-
-
-def _precheck(*, body: str, guest: actions.GuestDetails | None, policy: DiscussionSettings) -> None:
-    """The field checks ``post_comment`` makes first, made before the thread is created, so a
-    refused first comment does not leave an empty thread behind."""
-    errors: dict[str, str] = {}
-    try:
-        source = text.check_and_normalise(
-            body, max_length=policy.max_length, field_label=_("Your comment")
-        )
-        if not source.strip():
-            errors["body"] = _("Please write a comment.")
-    except text.TextError as error:
-        errors["body"] = str(error)
-    if guest is not None:
-        try:
-            actions.clean_guest(guest)
-        except actions.CommentError as error:
-            errors.update(error.errors)
-    if errors:
-        raise actions.CommentError(errors)
 
 
 def signed_in_commenter(request: HttpRequest, caller: Caller) -> Commenter | None:
@@ -738,7 +602,7 @@ def comment_create(request: HttpRequest, caller: Caller) -> HttpResponse:
     _only_fields(raw_thread, THREAD_FIELDS)
     ref = _thread_ref(raw_thread, from_query=False)
     body = _string(data, "body")
-    guest = actions.GuestDetails(
+    guest = actions.Guest(
         name=_string(data, "name", max_length=MAX_FIELD_LENGTH),
         email=_string(data, "email", max_length=MAX_FIELD_LENGTH),
         website=_string(data, "website", max_length=MAX_FIELD_LENGTH),
@@ -747,17 +611,16 @@ def comment_create(request: HttpRequest, caller: Caller) -> HttpResponse:
     honeypot = _string(data, "honeypot", max_length=MAX_FIELD_LENGTH)
     token = _string(data, "form_token", max_length=MAX_TOKEN_LENGTH)
 
-    commenter = signed_in_commenter(request, caller)
-    # A signed-in reader posts as themselves; the guest fields are then ignored.
-    _precheck(body=body, guest=None if commenter else guest, policy=policy)
-    thread = thread_for_writing(ref, caller)
+    target = find_target(ref, caller, fresh=True)
     posted = actions.post_comment(
-        thread=thread,
+        target=target,
+        # A signed-in reader posts as themselves; the guest fields are then ignored.
+        author=signed_in_commenter(request, caller) or guest,
         body=body,
         policy=policy,
-        meta=_meta(request, honeypot=honeypot, token=token, permalink=thread.url),
-        guest=None if commenter else guest,
-        commenter=commenter,
+        meta=forms.request_meta(
+            request, honeypot=honeypot, rendered_at=token, permalink=target.url
+        ),
         parent_id=parent_id,
     )
     return _posted(posted.comment, edit_token=posted.edit_token, policy=policy)
@@ -803,7 +666,7 @@ def comment_replies(request: HttpRequest, caller: Caller, comment_id: int) -> Ht
     if root is None:
         raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
     if root.thread.article_id is not None:
-        _published_article(root.thread.article_id)  # not found once the story is not shown
+        find_target(ThreadRef(article_id=root.thread.article_id), caller)  # gone once unpublished
     try:
         page = threads.reply_page(root=root, cursor=request.GET.get("cursor") or None)
     except threads.InvalidCursor:

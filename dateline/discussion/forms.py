@@ -1,6 +1,8 @@
 """The reader's comment form: parsing only. What may be said, by whom and how often is decided
-by ``discussion.actions``; this form turns a POST into the plain values the actions take, and
-carries the errors they raise back to the fields they belong to."""
+by ``discussion.actions``; this form turns a POST (or the JSON API's body, read into the same
+form) into the plain values the actions take, and carries the errors they raise back to the
+fields they belong to. Also the one signed "form shown at" stamp, and the one builder of what
+the spam checks learn from a request."""
 
 from __future__ import annotations
 
@@ -8,9 +10,19 @@ import time
 
 from django import forms
 from django.core import signing
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from dateline.discussion.actions import MAX_EMAIL_LENGTH, MAX_WEBSITE_LENGTH, GuestDetails
+from dateline import web
+from dateline.discussion.actions import (
+    MAX_EMAIL_LENGTH,
+    MAX_WEBSITE_LENGTH,
+    Author,
+    Follow,
+    Guest,
+    RequestMeta,
+)
+from dateline.discussion.models import Commenter
 from dateline.discussion.text import MAX_NAME_LENGTH
 
 RENDERED_AT_SALT = "dateline.discussion.form-rendered-at"
@@ -30,18 +42,36 @@ def sign_rendered_at(at: float | None = None) -> str:
 
 
 def seconds_since_rendered(stamp: str, *, now: float | None = None) -> float | None:
-    """How long the reader had the form; None when the stamp is missing, forged or odd (the
-    spam checks then simply do not use the signal)."""
+    """How long the reader had the form. None when the stamp is missing or expired (the spam
+    checks then simply do not use the signal); 0 when it is forged or odd — as suspicious as
+    posting at once, since no page of ours ever hands one out."""
     if not stamp:
         return None
     try:
         rendered_at = signing.loads(stamp, salt=RENDERED_AT_SALT, max_age=MAX_WRITING_SECONDS)
+    except signing.SignatureExpired:
+        return None
     except signing.BadSignature:
-        return None
-    if not isinstance(rendered_at, int | float):
-        return None
+        return 0.0
+    if isinstance(rendered_at, bool) or not isinstance(rendered_at, int | float):
+        return 0.0
     elapsed = (now if now is not None else time.time()) - float(rendered_at)
+    # Negative: another machine's clock ran ahead; that says nothing about the reader.
     return elapsed if elapsed >= 0 else None
+
+
+def request_meta(
+    request: HttpRequest, *, honeypot: str, rendered_at: str, permalink: str
+) -> RequestMeta:
+    """What the limits and spam checks learn from a request, whichever client sent it."""
+    return RequestMeta(
+        ip_address=web.client_ip(request),
+        user_agent=web.printable(request.headers.get("User-Agent", ""), 255),
+        referrer=web.printable(request.headers.get("Referer", ""), 500),
+        honeypot=honeypot,
+        seconds_to_write=seconds_since_rendered(rendered_at),
+        permalink=permalink,
+    )
 
 
 class CommentForm(forms.Form):
@@ -65,17 +95,37 @@ class CommentForm(forms.Form):
 
     def add_action_errors(self, errors: dict[str, str]) -> None:
         """Attach the messages an action raised to the fields they name."""
-        for field, message in errors.items():
-            target = field if field in self.fields and field != "parent" else None
-            self.add_error(target, message)
+        web.add_errors(self, errors, to_summary=frozenset({"parent"}))
 
-    @property
-    def guest(self) -> GuestDetails:
+    def author(self, commenter: Commenter | None) -> Author:
+        """Who posts: the reader's signed-in identity when there is one (the guest fields are
+        then ignored), else the guest details typed."""
+        if commenter is not None:
+            return commenter
         data = self.cleaned_data
-        return GuestDetails(
+        return Guest(
             name=data.get("name") or "",
             email=data.get("email") or "",
             website=data.get("website") or "",
+        )
+
+    def request_meta(self, request: HttpRequest, *, permalink: str) -> RequestMeta:
+        data = self.cleaned_data
+        return request_meta(
+            request,
+            honeypot=data.get(HONEYPOT_FIELD) or "",
+            rendered_at=data.get("rendered_at") or "",
+            permalink=permalink,
+        )
+
+    @property
+    def follow(self) -> Follow:
+        """The "notify me" boxes (``notifications/includes/comment_form_checkboxes.html``)."""
+        data = self.data
+        return Follow(
+            comments=bool(data.get("notify_comments")),
+            only_replies=data.get("notify_scope") == "replies",
+            posts=bool(data.get("notify_posts")),
         )
 
     @property

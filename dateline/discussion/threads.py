@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q
 
 from dateline.discussion.models import Comment, CommentQuerySet, DiscussionSettings, Thread
-from dateline.newsroom.models import ArticlePage
 
 LISTING_FIELDS = (
     "id",
@@ -100,18 +99,6 @@ class ThreadPage:
     @property
     def comment_count(self) -> int:
         return self.total
-
-
-def thread_of(article: ArticlePage) -> Thread | None:
-    """A story's thread, or None before anyone commented: no query when it was joined in with
-    the story (``HomePage.route``, the API's story read), one otherwise. The thread keeps the
-    story in hand, so checks such as ``comments_open`` do not fetch it again."""
-    try:
-        thread: Thread = article.discussion_thread
-    except Thread.DoesNotExist:
-        return None
-    thread.article = article
-    return thread
 
 
 def _visible_roots(thread: Thread) -> CommentQuerySet:

@@ -13,7 +13,6 @@ import datetime
 import email.errors
 import email.parser
 import email.policy
-import ipaddress
 import itertools
 from http import HTTPStatus
 from typing import Any
@@ -29,28 +28,20 @@ from django.http import (
     JsonResponse,
     RawPostDataException,
 )
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from dateline import ratelimits
-from dateline.discussion import actions, threads
-from dateline.discussion.api import normalise_origin, own_origins
-from dateline.discussion.forms import (
-    HONEYPOT_FIELD,
-    CommentForm,
-    DeleteForm,
-    EditForm,
-    seconds_since_rendered,
-    sign_rendered_at,
-)
+from dateline import ratelimits, web
+from dateline.discussion import actions, targets, threads
+from dateline.discussion.errors import CommentError, NotFound
+from dateline.discussion.forms import CommentForm, DeleteForm, EditForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.discussion.templatetags.discussion_tags import (
     CURSOR_PARAM,
@@ -63,7 +54,6 @@ from dateline.discussion.templatetags.discussion_tags import (
 from dateline.identity.selectors import current_commenter
 from dateline.identity.session import has_session
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
-from dateline.notifications.actions import subscribe_from_comment
 
 # Carries the edit token of a comment posted without the script to the page the reader lands
 # on; the script moves it to localStorage and deletes the cookie. Not HttpOnly for that reason;
@@ -72,37 +62,6 @@ EDIT_COOKIE = "dateline_edit"
 
 
 # Request helpers --------------------------------------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The reader's IP address, or "" when it is not one. The one place that decides: when
-    Dateline learns to trust N proxies' X-Forwarded-For (DATELINE_TRUSTED_PROXY_COUNT), only
-    this function changes."""
-    raw = str(request.META.get("REMOTE_ADDR", "")).strip()
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return ""
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """The page's script asks for JSON and nothing else; browsers posting a form ask for HTML."""
-    return request.accepts("application/json") and not request.accepts("text/html")
-
-
-class _QuietCsrfCheck(CsrfViewMiddleware):
-    # A reader without JavaScript posts without a token as a matter of course, so a failed check
-    # here is an expected step, not a security event worth a warning in the log.
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
-        return HttpResponse(reason, status=HTTPStatus.FORBIDDEN)
-
-
-def csrf_passes(request: HttpRequest) -> bool:
-    """Django's own CSRF check (origin, then cookie and token), run by the view itself so a
-    token-less post can be answered with a confirmation page instead of a bare 403."""
-    check = _QuietCsrfCheck(lambda _request: HttpResponse())
-    # No callback: the check must not honour this view's own csrf_exempt.
-    return check.process_view(request, None, (), {}) is None  # type: ignore[arg-type]
 
 
 def sessionless_same_origin(request: HttpRequest) -> bool:
@@ -116,7 +75,7 @@ def sessionless_same_origin(request: HttpRequest) -> bool:
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
         # The exact origins only: the site's own, or one listed as trusted for forms.
-        return normalise_origin(origin) in own_origins(request)
+        return web.normalise_origin(origin) in web.own_origins(request)
     return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
 
 
@@ -174,21 +133,6 @@ def fields_not_utf8(request: HttpRequest) -> dict[str, str]:
     return errors
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
-    return response
-
-
-def _json(data: dict[str, Any], *, status: int = HTTPStatus.OK) -> JsonResponse:
-    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
-    _no_store(response)
-    return response
-
-
-def _json_errors(errors: dict[str, str], *, status: int, **extra: Any) -> JsonResponse:
-    return _json({"errors": errors, **extra}, status=status)
-
-
 def _message_page(
     request: HttpRequest, *, title: str, message: str, status: int, article_url: str = ""
 ) -> HttpResponse:
@@ -198,14 +142,14 @@ def _message_page(
         {"title": title, "message": message, "article_url": article_url},
         status=status,
     )
-    return _no_store(response)
+    return web.no_store(response)
 
 
-def _published_article(article_id: int) -> ArticlePage:
-    article = ArticlePage.objects.published().filter(pk=article_id).first()
-    if article is None:
-        raise Http404(_("There is no such story."))
-    return article
+def _published_story(article_id: int) -> ArticlePage:
+    try:
+        return targets.published_story(article_id)
+    except NotFound as missing:
+        raise Http404(missing.errors["__all__"]) from None
 
 
 def _retry_message(limited: ratelimits.RateLimited) -> str:
@@ -250,30 +194,18 @@ def _render_comment(
 # Posting ----------------------------------------------------------------------------------
 
 
-def _request_meta(
-    request: HttpRequest, form: CommentForm, article: ArticlePage
-) -> actions.RequestMeta:
-    data = form.cleaned_data
-    return actions.RequestMeta(
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:500],
-        referrer=request.headers.get("Referer", "")[:500],
-        honeypot=data.get(HONEYPOT_FIELD) or "",
-        seconds_to_write=seconds_since_rendered(data.get("rendered_at") or ""),
-        permalink=article.get_full_url(request=request) or "",
-    )
-
-
 def _form_again(
     request: HttpRequest, *, article: ArticlePage, form: CommentForm, status: int
 ) -> HttpResponse:
     """The story page again, the form showing what the reader typed and what is wrong. This
     answer to a POST is never cached, so it may (and must) carry a CSRF token."""
+    # The whole story this time: the post read only the columns the discussion needs.
+    article = ArticlePage.objects.get(pk=article.pk)
     context = article.get_context(request)
     context["discussion_form"] = form
     context["discussion_error_status"] = status
     response = TemplateResponse(request, article.get_template(request), context, status=status)
-    return _no_store(response)
+    return web.no_store(response)
 
 
 def _confirm_page(request: HttpRequest, *, article: ArticlePage, form: CommentForm) -> HttpResponse:
@@ -288,7 +220,7 @@ def _confirm_page(request: HttpRequest, *, article: ArticlePage, form: CommentFo
         article_url=article.get_url(request=request) or "/",
         rendered_at=form.data.get("rendered_at") or sign_rendered_at(),
     )
-    return _no_store(render(request, "discussion/confirm.html", context))
+    return web.no_store(render(request, "discussion/confirm.html", context))
 
 
 def _refused(
@@ -304,7 +236,7 @@ def _refused(
     response: HttpResponse
     if as_json:
         extra = {"retryAfter": retry_after} if retry_after else {}
-        response = _json_errors(errors, status=status, **extra)
+        response = web.json_errors(errors, status=status, **extra)
     elif status == HTTPStatus.FORBIDDEN:
         response = _message_page(
             request,
@@ -324,18 +256,22 @@ def _refused(
 @csrf_exempt  # checked below: see sessionless_same_origin, and _confirm_page for the rest
 @require_POST
 def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
-    as_json = wants_json(request)
-    article = ArticlePage.objects.published().filter(pk=article_id).first()
-    if article is None:
+    """The form's front door: form → ``actions.post_comment`` → redirect (or JSON)."""
+    as_json = web.wants_json(request)
+    try:
+        target = targets.story(article_id, fresh=True)
+    except NotFound as missing:
         if as_json:
-            return _json_errors({"__all__": _("There is no such story.")}, status=404)
-        raise Http404(_("There is no such story."))
+            return web.json_errors(missing.errors, status=missing.status_code)
+        raise Http404(missing.errors["__all__"]) from None
+    article = target.article
+    assert article is not None  # a story's discussion
     not_utf8 = fields_not_utf8(request)  # first: it reads the body before request.POST does
     form = CommentForm(request.POST)
 
-    if not (csrf_passes(request) or sessionless_same_origin(request)):
+    if not (web.csrf_passes(request) or sessionless_same_origin(request)):
         if as_json:
-            return _json_errors(
+            return web.json_errors(
                 {"__all__": _("Your session has expired. Please try again.")},
                 status=HTTPStatus.FORBIDDEN,
                 csrf=True,
@@ -353,38 +289,22 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             retry_after=retry_after,
         )
 
-    if not_utf8:
-        if as_json:
-            return _json_errors(not_utf8, status=HTTPStatus.BAD_REQUEST)
-        form.is_valid()
+    if not form.is_valid() or not_utf8:
         form.add_action_errors(not_utf8)
-        return _form_again(request, article=article, form=form, status=HTTPStatus.BAD_REQUEST)
-    if not form.is_valid():
         if as_json:
-            return _json_errors(form.json_errors(), status=HTTPStatus.BAD_REQUEST)
+            return web.json_errors(form.json_errors(), status=HTTPStatus.BAD_REQUEST)
         return _form_again(request, article=article, form=form, status=HTTPStatus.BAD_REQUEST)
 
     policy = DiscussionSettings.for_request(request)
-    # A story nobody has commented on has no thread yet; a closed one never gets one.
-    thread = Thread.objects.filter(article=article).first()
-    if thread is not None:
-        thread.article = article
-    if not actions.comments_open(thread=thread or Thread(article=article), policy=policy):
-        return refuse({"__all__": _("Comments are closed on this story.")}, HTTPStatus.FORBIDDEN)
-    thread = thread or actions.thread_for_article(article=article)
-
-    # A reader signed in to comment (dateline.identity) posts as that identity; the guest
-    # fields are then ignored.
-    commenter = current_commenter(request)
     try:
         posted = actions.post_comment(
-            thread=thread,
+            target=target,
+            author=form.author(current_commenter(request)),
             body=form.cleaned_data["body"] or "",
             policy=policy,
-            meta=_request_meta(request, form, article),
-            guest=None if commenter else form.guest,
-            commenter=commenter,
+            meta=form.request_meta(request, permalink=article.get_full_url(request=request) or ""),
             parent_id=form.cleaned_data.get("parent"),
+            follow=form.follow,
         )
     except ratelimits.RateLimited as limited:
         return refuse(
@@ -392,25 +312,20 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             HTTPStatus.TOO_MANY_REQUESTS,
             retry_after=limited.retry_after,
         )
-    except actions.CommentError as error:
+    except CommentError as error:
         return refuse(error.errors, error.status_code)
 
     comment = posted.comment
     held = posted.is_held
-    # The form's two boxes; the comment is accepted whatever happens to the subscription.
-    subscribe_from_comment(
-        comment=comment,
-        notify_replies=request.POST.get("notify_scope") == "replies",
-        notify_all_comments=bool(request.POST.get("notify_comments")),
-        notify_posts=bool(request.POST.get("notify_posts")),
-    )
     edit_until = timezone.now() + datetime.timedelta(minutes=policy.edit_window_minutes)
     if as_json:
         approved_count = (
-            Thread.objects.filter(pk=thread.pk).values_list("approved_count", flat=True).first()
+            Thread.objects.filter(pk=comment.thread_id)
+            .values_list("approved_count", flat=True)
+            .first()
             or 0
         )
-        return _json(
+        return web.json_answer(
             {
                 "id": comment.pk,
                 "anchor": comment.anchor,
@@ -450,7 +365,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             httponly=False,
             samesite="Lax",
         )
-    return _no_store(response)
+    return web.no_store(response)
 
 
 # Self-service -----------------------------------------------------------------------------
@@ -469,7 +384,7 @@ def _self_service_refused(
     request: HttpRequest, *, errors: dict[str, str], status: int, as_json: bool, **extra: Any
 ) -> HttpResponse:
     if as_json:
-        return _json_errors(errors, status=status, **extra)
+        return web.json_errors(errors, status=status, **extra)
     return _message_page(
         request,
         title=_("Your comment was not changed"),
@@ -482,15 +397,15 @@ def _after_self_service(request: HttpRequest, comment: Comment) -> HttpResponse:
     article = comment.thread.article if comment.thread.article_id else None
     url = (article.get_url(request=request) if article else None) or "/"
     anchor = f"#{comment.anchor}" if comment.status == Comment.Status.APPROVED else "#comments"
-    return _no_store(HttpResponseRedirect(f"{url}{anchor}", status=HTTPStatus.SEE_OTHER))
+    return web.no_store(HttpResponseRedirect(f"{url}{anchor}", status=HTTPStatus.SEE_OTHER))
 
 
 def _self_service_checks(
     request: HttpRequest, comment_id: int, form: forms.Form, refusal: str
 ) -> HttpResponse | tuple[Comment, forms.Form]:
     """What edit and delete check before acting: CSRF, the comment, the submitted token."""
-    as_json = wants_json(request)
-    if not csrf_passes(request):
+    as_json = web.wants_json(request)
+    if not web.csrf_passes(request):
         return _self_service_refused(
             request,
             errors={"__all__": _("Your session has expired. Please try again.")},
@@ -512,7 +427,7 @@ def _self_service_checks(
 @csrf_exempt  # checked below, so the script gets a JSON answer it can act on
 @require_POST
 def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
-    as_json = wants_json(request)
+    as_json = web.wants_json(request)
     not_utf8 = fields_not_utf8(request)  # first: it reads the body before request.POST does
     checked = _self_service_checks(
         request, comment_id, EditForm(request.POST), _("This comment can no longer be edited.")
@@ -532,14 +447,14 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
             body=form.cleaned_data["body"] or "",
             policy=policy,
         )
-    except actions.CommentError as error:
+    except CommentError as error:
         return _self_service_refused(
             request, errors=error.errors, status=error.status_code, as_json=as_json
         )
     if not as_json:
         return _after_self_service(request, updated)
     held = updated.status != Comment.Status.APPROVED
-    return _json(
+    return web.json_answer(
         {
             "id": updated.pk,
             "status": "approved" if not held else "pending",
@@ -553,7 +468,7 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
 @csrf_exempt  # checked below, so the script gets a JSON answer it can act on
 @require_POST
 def delete_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
-    as_json = wants_json(request)
+    as_json = web.wants_json(request)
     checked = _self_service_checks(
         request, comment_id, DeleteForm(request.POST), _("This comment can no longer be deleted.")
     )
@@ -565,13 +480,15 @@ def delete_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         deleted = actions.delete_own_comment(
             comment=comment, token=form.cleaned_data["token"], policy=policy
         )
-    except actions.CommentError as error:
+    except CommentError as error:
         return _self_service_refused(
             request, errors=error.errors, status=error.status_code, as_json=as_json
         )
     if not as_json:
         return _after_self_service(request, deleted)
-    return _json({"id": deleted.pk, "status": "deleted", "message": _("Your comment was deleted.")})
+    return web.json_answer(
+        {"id": deleted.pk, "status": "deleted", "message": _("Your comment was deleted.")}
+    )
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -589,7 +506,7 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
     )
     if comment is None or comment.thread.article_id is None:
         raise Http404(_("There is no such comment."))
-    article = _published_article(comment.thread.article_id)
+    article = _published_story(comment.thread.article_id)
     policy = DiscussionSettings.for_request(request)
     return HttpResponseRedirect(
         _comment_location(request=request, article=article, comment=comment, policy=policy)
@@ -603,7 +520,7 @@ def replies(request: HttpRequest, comment_id: int) -> HttpResponse:
     root = threads.replied_comment(comment_id)
     if root is None or root.thread.article_id is None:
         raise Http404(_("There is no such comment."))
-    article = _published_article(root.thread.article_id)
+    article = _published_story(root.thread.article_id)
     try:
         page = threads.reply_page(root=root, cursor=request.GET.get("after") or None)
     except threads.InvalidCursor:
@@ -631,7 +548,7 @@ def replies(request: HttpRequest, comment_id: int) -> HttpResponse:
                 [page.root],
                 datetime_format=newsroom.datetime_format or DEFAULT_DATETIME_FORMAT,
                 reply_base=f"{story_url}?",
-                is_open=actions.comments_open(thread=root.thread, policy=policy),
+                is_open=targets.comments_open(thread=root.thread, policy=policy),
             ),
             "back_url": _comment_location(
                 request=request, article=article, comment=root, policy=policy
@@ -647,4 +564,4 @@ def replies(request: HttpRequest, comment_id: int) -> HttpResponse:
 def session(request: HttpRequest) -> JsonResponse:
     """What a cached page cannot carry: this reader's CSRF token (the cookie is set on the way
     out) and a fresh form-render stamp. Changes nothing on the server."""
-    return _json({"csrfToken": get_token(request), "renderedAt": sign_rendered_at()})
+    return web.json_answer({"csrfToken": get_token(request), "renderedAt": sign_rendered_at()})

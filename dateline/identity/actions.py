@@ -187,7 +187,7 @@ def send_email_link(
     an error page, and the message is retried until it leaves (or is listed in the admin as
     failed) instead of being lost with the request."""
     details = discussion_actions.clean_guest(
-        discussion_actions.GuestDetails(name=name, email=email, website=website)
+        discussion_actions.Guest(name=name, email=email, website=website)
     )
     ratelimits.check_all(
         scope="identity-email-link",
@@ -357,7 +357,7 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
                 body="", body_html="", content_hash="", removed_by_author=True
             )
         tombstone = _tombstone()
-        approved = Comment.objects.filter(pk__in=ids, status=Comment.Status.APPROVED).count()
+        approved = Comment.objects.filter(pk__in=ids).approved().count()
         Comment.objects.filter(pk__in=ids).update(
             commenter=tombstone,
             author_name=former,

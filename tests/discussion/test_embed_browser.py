@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dateline.discussion import actions
+from dateline.discussion import actions, targets
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from tests.browser import playwright_sync_api, restore_database  # noqa: F401 - module fixture
 from tests.discussion.embed_helpers import HostSite, in_browser
@@ -63,15 +63,17 @@ def host_site(live_server):
 
 
 def _seed_thread(origin: str, page_url: str, policy: DiscussionSettings) -> Comment:
-    thread = actions.thread_for_embed(
-        origin=origin, allowed_origins=[origin], page_url=page_url, title="Partner story"
+    thread = actions.ensure_thread(
+        targets.embedded_page(
+            origin=origin, allowed_origins=[origin], page_url=page_url, title="Partner story"
+        )
     )
     return actions.post_comment(
-        thread=thread,
+        target=targets.of_thread(thread),
         body="An earlier reader was *here*.",
         policy=policy,
         meta=actions.RequestMeta(ip_address="192.0.2.1"),
-        guest=actions.GuestDetails(name="Layla", email="layla@example.org"),
+        author=actions.Guest(name="Layla", email="layla@example.org"),
     ).comment
 
 
@@ -268,11 +270,11 @@ def test_a_long_subthread_shows_its_first_replies_and_the_rest_on_request(host_s
 
     def reply(n: int, parent: Comment) -> Comment:
         return actions.post_comment(
-            thread=root.thread,
+            target=targets.of_thread(root.thread),
             body=f"Reply number {n}.",
             policy=policy,
             meta=actions.RequestMeta(ip_address="192.0.2.2"),
-            guest=actions.GuestDetails(name=f"Reader {n}", email=f"reader{n}@example.org"),
+            author=actions.Guest(name=f"Reader {n}", email=f"reader{n}@example.org"),
             parent_id=parent.pk,
         ).comment
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import F
 
 from dateline import ratelimits
-from dateline.discussion import actions
+from dateline.discussion import actions, targets
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings
 from tests.factories import discussion_policy, make_article, post_guest_comment
 
@@ -52,11 +52,11 @@ def policy():
 
 def post_as(commenter: Commenter, article, body: str, *, policy, ip: str) -> Comment:  # type: ignore[no-untyped-def]
     return actions.post_comment(
-        thread=actions.thread_for_article(article=article),
+        target=targets.of_thread(actions.thread_for_article(article=article)),
         body=body,
         policy=policy,
         meta=actions.RequestMeta(ip_address=ip),
-        commenter=commenter,
+        author=commenter,
     ).comment
 
 

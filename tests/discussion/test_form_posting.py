@@ -270,8 +270,21 @@ def test_a_comment_sent_within_two_seconds_of_the_form_is_held(client, article, 
     )
 
 
-def test_a_forged_render_stamp_is_ignored(client, article, publish_at_once):
+def test_a_forged_render_stamp_is_as_suspicious_as_posting_at_once(
+    client, article, publish_at_once
+):
+    # One stamp and one rule for the form and the API: no page of ours hands out a forged one.
     client.post(post_url(article), form_data(rendered_at="1700000000.0:forged"))
+
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.PENDING
+    assert "posted less than 2 seconds after the form was shown" in describe_all(
+        comment.moderation_reasons
+    )
+
+
+def test_an_expired_render_stamp_is_ignored(client, article, publish_at_once):
+    client.post(post_url(article), form_data(rendered_at=sign_rendered_at(time.time() - 8 * 86400)))
 
     assert Comment.objects.get().status == Comment.Status.APPROVED
 

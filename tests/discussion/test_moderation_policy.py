@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from dateline.discussion import actions, threads
+from dateline.discussion import actions, targets, threads
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.discussion.reasons import describe_all
 from dateline.newsroom.models import ArticlePage
@@ -327,11 +327,11 @@ def test_counters_stay_true_when_authors_edit_or_delete_their_own_comments(artic
     publish = discussion_policy(mode=Mode.PUBLISH, moderation_words="refund")
     root = post_guest_comment(article, "Top.", policy=publish)
     posted = actions.post_comment(
-        thread=root.thread,
+        target=targets.of_thread(root.thread),
         body="My reply.",
         policy=publish,
         meta=actions.RequestMeta(ip_address="192.0.2.1"),
-        guest=actions.GuestDetails(name="Author", email="author@example.org"),
+        author=actions.Guest(name="Author", email="author@example.org"),
         parent_id=root.pk,
     )
 

@@ -129,7 +129,7 @@ def test_a_first_comment_whose_address_was_taken_meanwhile_joins_that_commenter(
     from dateline.discussion.models import Commenter
 
     earlier = post_guest_comment(article, "First.", name="Amal", email="amal@example.org")
-    details = actions.GuestDetails(name="Amal R.", email="Amal@Example.org", website="")
+    details = actions.Guest(name="Amal R.", email="Amal@Example.org", website="")
 
     with transaction.atomic():
         commenter, created = actions._guest_commenter(details, seen=False)

@@ -10,6 +10,7 @@ import pytest
 from wagtail.models import Site
 
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import targets
 from dateline.discussion.models import Ban, Comment, Commenter, Thread
 from dateline.identity.models import IdentitySettings
 from tests.factories import post_guest_comment
@@ -33,11 +34,11 @@ def nadia(db) -> Commenter:
 
 def post_as(commenter, article, body, policy, parent=None):
     return discussion_actions.post_comment(
-        thread=discussion_actions.thread_for_article(article=article),
+        target=targets.of_thread(discussion_actions.thread_for_article(article=article)),
         body=body,
         policy=policy,
         meta=discussion_actions.RequestMeta(ip_address="198.51.100.7", user_agent="Firefox"),
-        commenter=commenter,
+        author=commenter,
         parent_id=parent.pk if parent else None,
     ).comment
 

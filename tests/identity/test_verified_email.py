@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import targets
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings
 from dateline.identity import actions, session
 from dateline.identity.models import UsedEmailLink
@@ -269,12 +270,20 @@ def test_verified_email_commenters_get_the_same_trust_and_bans(article):
     meta = discussion_actions.RequestMeta(ip_address="192.0.2.50")
 
     first = discussion_actions.post_comment(
-        thread=thread, body="First words.", policy=policy, meta=meta, commenter=commenter
+        target=targets.of_thread(thread),
+        body="First words.",
+        policy=policy,
+        meta=meta,
+        author=commenter,
     ).comment
     discussion_actions.set_status(comments=[first], status=Comment.Status.APPROVED, moderator=None)
     commenter.refresh_from_db()
     second = discussion_actions.post_comment(
-        thread=thread, body="Second words.", policy=policy, meta=meta, commenter=commenter
+        target=targets.of_thread(thread),
+        body="Second words.",
+        policy=policy,
+        meta=meta,
+        author=commenter,
     ).comment
     discussion_actions.ban(kind=Ban.Kind.EMAIL, value="RANA@example.org")
 
@@ -282,7 +291,11 @@ def test_verified_email_commenters_get_the_same_trust_and_bans(article):
     assert second.status == Comment.Status.APPROVED
     with pytest.raises(discussion_actions.CommenterBanned):
         discussion_actions.post_comment(
-            thread=thread, body="Third words.", policy=policy, meta=meta, commenter=commenter
+            target=targets.of_thread(thread),
+            body="Third words.",
+            policy=policy,
+            meta=meta,
+            author=commenter,
         )
 
 

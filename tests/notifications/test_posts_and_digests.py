@@ -11,6 +11,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from dateline.discussion import actions as discussion
+from dateline.discussion import targets
 from dateline.newsroom import actions as newsroom
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions, digests, fanout
@@ -328,11 +329,13 @@ def test_a_digest_keeps_comments_on_an_embedding_sites_page(section, publish_at_
     origin = "https://partner.example.com"
     publish_at_once.embed_origins = origin
     publish_at_once.save()
-    thread = discussion.thread_for_embed(
-        origin=origin,
-        allowed_origins=[origin],
-        page_url=f"{origin}/story.html",
-        title="Partner story",
+    thread = discussion.ensure_thread(
+        targets.embedded_page(
+            origin=origin,
+            allowed_origins=[origin],
+            page_url=f"{origin}/story.html",
+            title="Partner story",
+        )
     )
     active_subscription(
         "digest@example.org",
@@ -341,11 +344,11 @@ def test_a_digest_keeps_comments_on_an_embedding_sites_page(section, publish_at_
         frequency=Subscription.Frequency.DAILY,
     )
     discussion.post_comment(
-        thread=thread,
+        target=targets.of_thread(thread),
         body="Said on the partner's page.",
         policy=publish_at_once,
         meta=discussion.RequestMeta(ip_address="192.0.2.1"),
-        guest=discussion.GuestDetails(name="Layla", email="layla@example.org"),
+        author=discussion.Guest(name="Layla", email="layla@example.org"),
     )
 
     assert digests.run_due(now=timezone.now() + datetime.timedelta(days=1)) == 1

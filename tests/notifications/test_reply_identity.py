@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from dateline.discussion import actions as discussion
+from dateline.discussion import targets
 from dateline.discussion.models import Commenter
 from dateline.notifications import actions
 from dateline.notifications.models import OutboundMessage, Subscription
@@ -34,11 +35,11 @@ def signed_in(*, provider: str, subject: str, email: str, verified: bool) -> Com
 
 def comment_as(commenter: Commenter, article, policy, body: str, parent=None):
     return discussion.post_comment(
-        thread=discussion.thread_for_article(article=article),
+        target=targets.of_thread(discussion.thread_for_article(article=article)),
         body=body,
         policy=policy,
         meta=discussion.RequestMeta(ip_address="192.0.2.30"),
-        commenter=commenter,
+        author=commenter,
         parent_id=parent.pk if parent is not None else None,
     ).comment
 

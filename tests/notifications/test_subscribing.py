@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 
 from dateline.discussion import actions as discussion
+from dateline.discussion import targets
 from dateline.discussion.models import Commenter, DiscussionSettings
 from dateline.notifications import actions, tokens
 from dateline.notifications.models import OutboundMessage, Subscriber, Subscription
@@ -290,11 +291,11 @@ def test_the_comment_form_subscribes_a_guest_pending_and_a_verified_commenter_at
         email_verified=True,
     )
     verified_comment = discussion.post_comment(
-        thread=guest_comment.thread,
+        target=targets.of_thread(guest_comment.thread),
         body="Signed in and following.",
         policy=policy,
         meta=discussion.RequestMeta(ip_address="192.0.2.20"),
-        commenter=verified,
+        author=verified,
     ).comment
 
     guest = actions.subscribe_from_comment(

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import targets
 from dateline.discussion.models import Comment
 from dateline.server import pagecache
 from tests.factories import discussion_policy, make_article, post_guest_comment
@@ -108,11 +109,11 @@ def test_a_removed_comment_disappears_on_the_next_request(client, article, polic
 
 def test_a_moderators_and_an_authors_edits_show_on_the_next_request(client, article, policy):
     posted = discussion_actions.post_comment(
-        thread=discussion_actions.thread_for_article(article=article),
+        target=targets.of_thread(discussion_actions.thread_for_article(article=article)),
         body="Two boats an hour.",
         policy=policy,
         meta=discussion_actions.RequestMeta(ip_address="192.0.2.7"),
-        guest=discussion_actions.GuestDetails(name="Samir", email="samir@example.org"),
+        author=discussion_actions.Guest(name="Samir", email="samir@example.org"),
     )
     assert b"Two boats an hour" in client.get(article.url).content
     _thread_json(client, article)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import targets
 from dateline.discussion.models import Comment, Commenter
 from dateline.newsroom import actions
 from dateline.server import pagecache
@@ -481,11 +482,11 @@ def test_a_moderators_edit_shows_on_the_very_next_request(client, article):
 def test_an_authors_own_edit_and_delete_show_on_the_very_next_request(client, article):
     policy = discussion_policy(mode="publish")
     posted = discussion_actions.post_comment(
-        thread=discussion_actions.thread_for_article(article=article),
+        target=targets.of_thread(discussion_actions.thread_for_article(article=article)),
         body="Migrating birds stop here.",
         policy=policy,
         meta=discussion_actions.RequestMeta(ip_address="192.0.2.1"),
-        guest=discussion_actions.GuestDetails(name="Huda", email="huda@example.org"),
+        author=discussion_actions.Guest(name="Huda", email="huda@example.org"),
     )
     _warm(client, article.url)
 

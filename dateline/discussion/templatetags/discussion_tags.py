@@ -26,7 +26,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dateline.discussion import actions, reasons, threads
+from dateline.discussion import reasons, targets, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.identity.session import has_session, pop_draft
@@ -122,8 +122,8 @@ def discussion_context(
     below them. ``form`` is a bound form coming back with errors from a POST."""
     policy = DiscussionSettings.for_request(request)
     newsroom = NewsroomSettings.for_request(request)
-    thread = threads.thread_of(article)
-    is_open = actions.comments_open(thread=thread or Thread(article=article), policy=policy)
+    thread = targets.thread_of(article)
+    is_open = targets.comments_open(thread=thread or Thread(article=article), policy=policy)
 
     # A form coming back with errors shows the first page, as the form's own endpoint has none.
     cursor = (request.GET.get(CURSOR_PARAM) or None) if form is None else None
