@@ -46,13 +46,12 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from dateline import ratelimits
-from dateline.discussion import actions, forms, openapi, targets, threads
+from dateline.discussion import actions, forms, openapi, rendering, strings, targets, threads
 from dateline.discussion.errors import NotFound
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings, Thread
 from dateline.identity.selectors import current_commenter
@@ -465,46 +464,6 @@ def thread_json(thread: Thread, policy: DiscussionSettings) -> dict[str, Any]:
     }
 
 
-def comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """What anyone may see of a comment. Not approved: a placeholder, never its content."""
-    shown = comment.status == Comment.Status.APPROVED
-    return {
-        "id": comment.pk,
-        "parent": comment.parent_id,
-        "depth": comment.depth,
-        "author": {
-            "name": comment.author_name if shown else "",
-            "website": (comment.author_website or None) if shown else None,
-        },
-        "html": comment.body_html if shown else "",
-        "created": comment.created_at.isoformat(),
-        "edited": comment.edited_at.isoformat() if shown and comment.edited_at else None,
-        "removed": not shown,
-        "replies": replies or [],
-    }
-
-
-def own_comment_json(comment: Comment) -> dict[str, Any]:
-    """The poster's own view of what they just sent, held or not: it goes only to them."""
-    data = comment_json(comment)
-    data.update(
-        author={"name": comment.author_name, "website": comment.author_website or None},
-        html=comment.body_html,
-        edited=comment.edited_at.isoformat() if comment.edited_at else None,
-        removed=False,
-    )
-    return data
-
-
-def _node_json(node: threads.Node) -> dict[str, Any]:
-    data = comment_json(node.comment, [_node_json(child) for child in node.children])
-    if node.more_replies and node.replies_cursor:
-        # The rest of a long subthread: GET comments/<id>/replies/?cursor=<replies_next>.
-        data["more_replies"] = node.more_replies
-        data["replies_next"] = node.replies_cursor
-    return data
-
-
 # Endpoints --------------------------------------------------------------------------------
 
 
@@ -528,7 +487,7 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
             thread=thread if exists else None, policy=caller.policy, cursor=cursor
         )
         return {
-            "comments": [_node_json(node) for node in page.nodes],
+            "comments": [rendering.node_json(node) for node in page.nodes],
             "next": page.next_cursor,
             "previous": page.previous_cursor,
         }
@@ -578,13 +537,13 @@ def _posted(
         # Spam is reported as "pending" like any held comment: telling a spammer which of their
         # comments the filter caught teaches them to get past it.
         "status": "pending" if held else "approved",
-        "comment": own_comment_json(comment),
+        "comment": rendering.own_comment_json(comment),
     }
     if edit_token is not None:
         data["edit_token"] = edit_token
         data["edit_window_minutes"] = policy.edit_window_minutes
     if held:
-        data["message"] = _("Your comment is awaiting moderation.")
+        data["message"] = strings.word("held")
     return _json(data, HTTPStatus.ACCEPTED if held else shown_status)
 
 
@@ -676,7 +635,7 @@ def comment_replies(request: HttpRequest, caller: Caller, comment_id: int) -> Ht
         ) from None
     response = _json(
         {
-            "comments": [_node_json(child) for child in page.root.children],
+            "comments": [rendering.node_json(child) for child in page.root.children],
             "next": page.next_cursor,
             "more": page.more_replies,
         }
@@ -707,48 +666,6 @@ def not_found(request: HttpRequest, caller: Caller) -> HttpResponse:
 
 EMBED_SCRIPT = "dateline/js/embed.js"
 EMBED_STRINGS_MARKER = "{/*dateline:strings*/}"
-EMBED_STRINGS = {
-    "heading": gettext_lazy("Leave a Reply"),
-    # %s: the name of the commenter being replied to.
-    "replyTo": gettext_lazy("Leave a Reply to %s"),
-    "cancelReply": gettext_lazy("Cancel reply"),
-    "reply": gettext_lazy("Reply"),
-    "comments": gettext_lazy("Comments"),
-    "loading": gettext_lazy("Loading comments…"),
-    "none": gettext_lazy("No comments yet."),
-    "more": gettext_lazy("Show more comments"),
-    # %d: how many are left; in parentheses, so one wording fits every number.
-    "moreReplies": gettext_lazy("Show more replies (%d)"),
-    "removed": gettext_lazy("This comment was removed."),
-    "edited": gettext_lazy("edited"),
-    "details": gettext_lazy("Fill in your details below."),
-    "body": gettext_lazy("Comment"),
-    "name": gettext_lazy("Name"),
-    "email": gettext_lazy("Email"),
-    "emailHint": gettext_lazy("Never shown."),
-    "website": gettext_lazy("Website"),
-    "required": gettext_lazy("(required)"),
-    "optional": gettext_lazy("(optional)"),
-    "honeypot": gettext_lazy("Leave this field empty"),
-    "remember": gettext_lazy(
-        "Save my name, email, and website in this browser for the next time I comment."
-    ),
-    "submit": gettext_lazy("Post Comment"),
-    "sending": gettext_lazy("Posting…"),
-    "closed": gettext_lazy("Comments are closed."),
-    "held": gettext_lazy("Your comment is awaiting moderation."),
-    "fix": gettext_lazy("Please correct the errors below."),
-    "loadError": gettext_lazy("The discussion could not be loaded."),
-    "network": gettext_lazy(
-        "Could not reach the discussion server. Please check your connection and try again."
-    ),
-    "edit": gettext_lazy("Edit"),
-    "save": gettext_lazy("Save"),
-    "cancel": gettext_lazy("Cancel"),
-    "delete": gettext_lazy("Delete"),
-    "confirmDelete": gettext_lazy("Delete your comment?"),
-    "deleted": gettext_lazy("You deleted your comment."),
-}
 
 
 @functools.cache
@@ -775,11 +692,11 @@ def embed_script(request: HttpRequest) -> HttpResponse:
     if lang not in dict(settings.LANGUAGES):
         lang = translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(lang):
-        strings = {key: str(value) for key, value in EMBED_STRINGS.items()}
-        strings["lang"] = translation.get_language() or lang
-        strings["dir"] = "rtl" if translation.get_language_bidi() else "ltr"
+        words = strings.for_script(strings.EMBED_SCRIPT)
+        words["lang"] = translation.get_language() or lang
+        words["dir"] = "rtl" if translation.get_language_bidi() else "ltr"
     source = _read_embed_source() if settings.DEBUG else _cached_embed_source()
-    script = source.replace(EMBED_STRINGS_MARKER, json.dumps(strings, sort_keys=True), 1)
+    script = source.replace(EMBED_STRINGS_MARKER, json.dumps(words, sort_keys=True), 1)
     etag = quote_etag(hashlib.sha256(script.encode()).hexdigest()[:32])
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     response["ETag"] = etag

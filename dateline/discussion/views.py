@@ -39,11 +39,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from dateline import ratelimits, web
-from dateline.discussion import actions, targets, threads
+from dateline.discussion import actions, strings, targets, threads
 from dateline.discussion.errors import CommentError, NotFound
 from dateline.discussion.forms import CommentForm, DeleteForm, EditForm, sign_rendered_at
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
-from dateline.discussion.templatetags.discussion_tags import (
+from dateline.discussion.rendering import (
     CURSOR_PARAM,
     HELD_PARAM,
     comment_count_text,
@@ -331,9 +331,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
                 "anchor": comment.anchor,
                 "parent": comment.parent_id,
                 "status": "pending" if held else "approved",
-                "message": _("Your comment is awaiting moderation.")
-                if held
-                else _("Your comment was posted."),
+                "message": strings.word("held") if held else strings.word("posted"),
                 # Only this response, going to the author alone, ever carries a held comment.
                 "html": _render_comment(request, article=article, comment=comment, pending=held),
                 "editToken": posted.edit_token if policy.edit_window_minutes else "",
@@ -460,7 +458,7 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
             "status": "approved" if not held else "pending",
             "bodyHtml": updated.body_html,
             "edited": True,
-            "message": _("Your comment is awaiting moderation.") if held else "",
+            "message": strings.word("held") if held else "",
         }
     )
 

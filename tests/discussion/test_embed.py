@@ -8,7 +8,8 @@ from http import HTTPStatus
 import pytest
 
 from dateline.discussion import api
-from dateline.discussion.api import EMBED_STRINGS, EMBED_STRINGS_MARKER
+from dateline.discussion.api import EMBED_STRINGS_MARKER
+from dateline.discussion.strings import EMBED_SCRIPT
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,7 @@ def test_every_string_the_script_uses_is_translatable_and_none_is_unused():
     source = api._read_embed_source()
     used = set(re.findall(r'\bt\("(\w+)"\)', source))
 
-    assert used == set(EMBED_STRINGS)
+    assert used == set(EMBED_SCRIPT)
 
 
 def test_the_script_builds_the_page_without_html_strings_or_eval():
