@@ -473,7 +473,7 @@ def comment_approved(*, comment: Comment) -> None:
     Call inside the transaction that approves it. A failure here is logged and leaves the
     comment's own transaction intact (the savepoint below): a notification bug must never
     cost a reader their comment."""
-    if comment.status != Comment.Status.APPROVED:
+    if not comment.is_visible:
         return
     if not Subscription.objects.active().filter(thread_id=comment.thread_id).exists():
         return

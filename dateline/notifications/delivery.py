@@ -174,11 +174,12 @@ def _withdrawn(message: OutboundMessage, *, now: datetime.datetime) -> str:
     story_id: int | None = None
     if message.comment_id is not None:
         comment = (
-            Comment.objects.filter(pk=message.comment_id)
-            .values("status", "thread__article_id")
+            Comment.objects.approved()
+            .filter(pk=message.comment_id)
+            .values("thread__article_id")
             .first()
         )
-        if comment is None or comment["status"] != Comment.Status.APPROVED:
+        if comment is None:
             return "The comment is no longer approved."
         story_id = comment["thread__article_id"]  # None: a thread on an embedding site
     elif message.category == OutboundMessage.Category.POST:

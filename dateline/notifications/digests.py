@@ -184,9 +184,7 @@ def _still_shown(comment: Comment, published: set[int]) -> bool:
     """Approved, and on a story readers can see (or on an embedding site's page, which has no
     story here: that page's owner decides who sees it)."""
     article_id = comment.thread.article_id
-    return comment.status == Comment.Status.APPROVED and (
-        article_id is None or article_id in published
-    )
+    return comment.is_visible and (article_id is None or article_id in published)
 
 
 def as_sent_now(message: OutboundMessage) -> OutboundMessage | None:

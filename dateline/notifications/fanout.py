@@ -77,7 +77,7 @@ class ParentAuthor:
 
     @classmethod
     def of(cls, parent: Comment | None) -> ParentAuthor | None:
-        if parent is None or parent.status != Comment.Status.APPROVED:
+        if parent is None or not parent.is_visible:
             return None
         commenter = parent.commenter
         verified = normalise_email(commenter.email) if commenter.email_verified else ""
@@ -111,7 +111,7 @@ def _comment_batch(fan: FanOut, *, limit: int) -> bool:
         .first()
     )
     # Never a word about a comment that is not (or no longer) approved.
-    if comment is None or comment.status != Comment.Status.APPROVED:
+    if comment is None or not comment.is_visible:
         return True
     parent = comment.parent
     author = ParentAuthor.of(parent)
