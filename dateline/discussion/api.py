@@ -532,7 +532,7 @@ def _posted(
 ) -> HttpResponse:
     """``shown_status`` (201 for a new comment, 200 for an edit) when shown at once; 202 when
     held."""
-    held = comment.status != Comment.Status.APPROVED
+    held = not comment.is_visible
     data: dict[str, Any] = {
         # Spam is reported as "pending" like any held comment: telling a spammer which of their
         # comments the filter caught teaches them to get past it.

@@ -94,7 +94,9 @@ class Commenter(models.Model):
 
 class CommentQuerySet(models.QuerySet["Comment"]):
     def approved(self) -> CommentQuerySet:
-        return self.filter(status=Comment.Status.APPROVED)
+        """Comments readers may see: the one rule, with ``Comment.is_visible`` and
+        ``shown_to_readers()`` for a query's own conditions."""
+        return self.filter(shown_to_readers())
 
     def awaiting_moderation(self) -> CommentQuerySet:
         return self.filter(status=Comment.Status.PENDING)
@@ -184,11 +186,17 @@ class Comment(models.Model):
 
     @property
     def is_visible(self) -> bool:
+        """Shown to readers (``CommentQuerySet.approved``): only approved comments ever are."""
         return self.status == self.Status.APPROVED
 
     @property
     def anchor(self) -> str:
         return f"comment-{self.pk}"
+
+
+def shown_to_readers() -> Q:
+    """The condition ``approved()`` filters on, for queries that combine it with others."""
+    return Q(status=Comment.Status.APPROVED)
 
 
 class Ban(models.Model):

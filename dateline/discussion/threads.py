@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 
-from dateline.discussion.models import Comment, CommentQuerySet, DiscussionSettings, Thread
+from dateline.discussion.models import (
+    Comment,
+    CommentQuerySet,
+    DiscussionSettings,
+    Thread,
+    shown_to_readers,
+)
 
 LISTING_FIELDS = (
     "id",
@@ -85,7 +91,7 @@ class Node:
 
     @property
     def is_placeholder(self) -> bool:
-        return self.comment.status != Comment.Status.APPROVED
+        return not self.comment.is_visible
 
 
 @dataclass
@@ -103,7 +109,7 @@ class ThreadPage:
 
 def _visible_roots(thread: Thread) -> CommentQuerySet:
     return Comment.objects.filter(thread=thread, root__isnull=True).filter(
-        Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0)
+        shown_to_readers() | Q(approved_reply_count__gt=0)
     )
 
 
@@ -167,8 +173,8 @@ def _shown(replies: CommentQuerySet) -> CommentQuerySet:
     """The replies a reader may see: approved ones, and those that are not but have an
     approved reply (placeholders). Spam and removed replies are skipped in the database,
     however many there are."""
-    answered = Comment.objects.filter(parent_id=OuterRef("pk"), status=Comment.Status.APPROVED)
-    return replies.filter(Q(status=Comment.Status.APPROVED) | Q(Exists(answered)))
+    answered = Comment.objects.approved().filter(parent_id=OuterRef("pk"))
+    return replies.filter(shown_to_readers() | Q(Exists(answered)))
 
 
 def _shown_replies(root_id: int) -> CommentQuerySet:
@@ -215,7 +221,7 @@ def _attach_replies(roots: list[Comment]) -> list[Node]:
     for root in roots:
         under = by_root.get(root.pk, [])
         _attach(nodes, nodes[root.pk], under)
-        shown = sum(reply.status == Comment.Status.APPROVED for reply in under)
+        shown = sum(reply.is_visible for reply in under)
         hidden = root.approved_reply_count - shown
         if hidden > 0 and under:
             nodes[root.pk].more_replies = hidden
@@ -229,7 +235,7 @@ def replied_comment(comment_id: int) -> Comment | None:
     return (
         Comment.objects.select_related("thread")
         .filter(pk=comment_id, root__isnull=True)
-        .filter(Q(status=Comment.Status.APPROVED) | Q(approved_reply_count__gt=0))
+        .filter(shown_to_readers() | Q(approved_reply_count__gt=0))
         .first()
     )
 
@@ -301,8 +307,8 @@ def _prune(node: Node) -> Node | None:
     """Drop comments that are not approved unless an approved reply hangs below them; those
     stay as placeholders whose content is never shown."""
     node.children = [child for child in (_prune(c) for c in node.children) if child is not None]
-    if node.comment.status == Comment.Status.APPROVED or node.children:
-        if node.comment.status != Comment.Status.APPROVED:
+    if node.comment.is_visible or node.children:
+        if not node.comment.is_visible:
             node.comment.body_html = ""
             node.comment.author_name = ""
             node.comment.author_website = ""

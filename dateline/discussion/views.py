@@ -394,7 +394,7 @@ def _self_service_refused(
 def _after_self_service(request: HttpRequest, comment: Comment) -> HttpResponse:
     article = comment.thread.article if comment.thread.article_id else None
     url = (article.get_url(request=request) if article else None) or "/"
-    anchor = f"#{comment.anchor}" if comment.status == Comment.Status.APPROVED else "#comments"
+    anchor = f"#{comment.anchor}" if comment.is_visible else "#comments"
     return web.no_store(HttpResponseRedirect(f"{url}{anchor}", status=HTTPStatus.SEE_OTHER))
 
 
@@ -451,7 +451,7 @@ def edit_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         )
     if not as_json:
         return _after_self_service(request, updated)
-    held = updated.status != Comment.Status.APPROVED
+    held = not updated.is_visible
     return web.json_answer(
         {
             "id": updated.pk,
