@@ -64,6 +64,10 @@ def _site_name(request: HttpRequest) -> str:
     return (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
 
 
+def _session_expired() -> str:
+    return _("Your session has expired. Please try again.")
+
+
 def _unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/unavailable.html", status=404)
 
@@ -233,10 +237,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     change = "1" in (request.POST.get("change"), request.GET.get("change"))
     if not web.csrf_passes(request):
         if web.wants_json(request):
-            return web.json_answer(
-                {"error": _("Your session has expired. Please try again.")},
-                status=HTTPStatus.FORBIDDEN,
-            )
+            return web.json_errors({"__all__": _session_expired()}, status=HTTPStatus.FORBIDDEN)
         return render(
             request,
             "identity/sign_out_confirm.html",
@@ -289,7 +290,9 @@ def export(request: HttpRequest) -> JsonResponse:
     nothing, so a GET is right; the attachment header keeps it out of the browser window."""
     commenter = selectors.current_commenter(request)
     if commenter is None:
-        return web.json_answer({"error": _("You are not signed in.")}, status=HTTPStatus.FORBIDDEN)
+        return web.json_errors(
+            {"__all__": _("You are not signed in.")}, status=HTTPStatus.FORBIDDEN
+        )
     response = JsonResponse(
         actions.export_commenter_data(commenter=commenter),
         json_dumps_params={"indent": 2, "ensure_ascii": False},
@@ -339,12 +342,8 @@ def email_request(request: HttpRequest) -> HttpResponse:
     form = EmailLinkForm(initial={"name": request.GET.get("name", "")})
     if request.method == "POST" and not web.csrf_passes(request):
         if as_json:
-            return web.json_answer(
-                {
-                    "sent": False,
-                    "errors": {"__all__": [_("Your session has expired. Please try again.")]},
-                },
-                status=HTTPStatus.FORBIDDEN,
+            return web.json_errors(
+                {"__all__": _session_expired()}, status=HTTPStatus.FORBIDDEN, sent=False
             )
         # Asked again with a fresh token, showing what was typed; nothing sent yet.
         form = EmailLinkForm(
@@ -370,8 +369,10 @@ def email_request(request: HttpRequest) -> HttpResponse:
             session.set_notice(request, message=message, level="info")
             return session.set_hint(HttpResponseRedirect(returns.article_anchor(next_path)))
         if as_json:
-            errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
-            return web.json_answer({"sent": False, "errors": errors}, status=HTTPStatus.BAD_REQUEST)
+            errors = {
+                field: " ".join(map(str, messages)) for field, messages in form.errors.items()
+            }
+            return web.json_errors(errors, status=HTTPStatus.BAD_REQUEST, sent=False)
     return _email_request_page(
         request,
         form=form,
@@ -418,9 +419,11 @@ def _email_link_rate_limited(
     text = f"{limited.message} {wait}" if limited.message else wait
     response: HttpResponse
     if as_json:
-        response = web.json_answer(
-            {"sent": False, "errors": {"__all__": [text]}, "retry_after": limited.retry_after},
+        response = web.json_errors(
+            {"__all__": text},
             status=HTTPStatus.TOO_MANY_REQUESTS,
+            sent=False,
+            retry_after=limited.retry_after,
         )
     else:
         form.add_error(None, text)

@@ -162,6 +162,18 @@ def test_log_out_from_a_cached_form_without_a_token_asks_again_instead_of_failin
     assert reader.get("/identity/me/").json()["signed_in"] is True
 
 
+def test_the_scripts_log_out_without_a_token_gets_the_one_json_error_shape(commenter, article):
+    reader = Client(enforce_csrf_checks=True)
+    sign_in(reader, commenter)
+
+    refused = reader.post(f"/identity/sign-out/?next={article.url}", HTTP_ACCEPT="application/json")
+
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert refused.json() == {"errors": {"__all__": "Your session has expired. Please try again."}}
+    assert "no-store" in refused["Cache-Control"]
+    assert reader.get("/identity/me/").json()["signed_in"] is True
+
+
 def test_logging_out_of_commenting_keeps_an_editor_in_the_admin(
     client, commenter, django_user_model
 ):

@@ -95,7 +95,9 @@ def test_the_export_holds_only_this_commenters_data_and_changes_nothing(
 
 
 def test_export_and_pages_need_a_signed_in_commenter(client):
-    assert client.get("/identity/me/export.json").status_code == HTTPStatus.FORBIDDEN
+    refused = client.get("/identity/me/export.json")
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert refused.json() == {"errors": {"__all__": "You are not signed in."}}
     assert client.get("/identity/me/comments/").status_code == HTTPStatus.FORBIDDEN
     assert (
         client.post("/identity/me/delete/", {"confirm": "on"}).status_code == HTTPStatus.FORBIDDEN
