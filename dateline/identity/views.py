@@ -34,7 +34,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from wagtail.models import Site
 
 from dateline import ratelimits, web
 from dateline.discussion.actions import CommentError
@@ -42,6 +41,7 @@ from dateline.discussion.models import Comment
 from dateline.identity import actions, returns, selectors, session
 from dateline.identity.forms import DeleteIdentityForm, EmailLinkForm
 from dateline.identity.models import IdentitySettings
+from dateline.notifications import emails
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,6 @@ def _referer_path(request: HttpRequest) -> str:
 def _next_path(request: HttpRequest) -> str:
     raw = request.GET.get("next") or request.POST.get("next") or _referer_path(request)
     return returns.safe_return_path(raw, request=request)
-
-
-def _site_name(request: HttpRequest) -> str:
-    site = Site.find_for_request(request)
-    return (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
 
 
 def _session_expired() -> str:
@@ -449,7 +444,8 @@ def _send_email_link(request: HttpRequest, *, form: EmailLinkForm, next_path: st
             confirm_url_for=lambda token: (
                 settings.BASE_URL + reverse("identity:email_confirm", kwargs={"token": token})
             ),
-            site_name=_site_name(request),
+            # Named as every other message from the site is (the publisher's name first).
+            site_name=emails.Brand.current().site_name,
             ip_address=web.client_ip(request),
             valid_hours=policy.email_link_hours,
         )

@@ -12,12 +12,14 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from wagtail.models import Site
 
 from dateline.discussion import actions as discussion_actions
 from dateline.discussion import targets
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings
 from dateline.identity import actions, session
 from dateline.identity.models import UsedEmailLink
+from dateline.newsroom.models import NewsroomSettings
 from dateline.notifications import delivery
 from dateline.notifications.models import OutboundMessage
 from tests.factories import discussion_policy
@@ -145,6 +147,21 @@ def test_a_mail_server_that_is_down_loses_nothing_and_fails_no_request(
     [message] = sent()
     assert message.to == ["rana@example.org"]
     assert message.extra_headers["Message-ID"] == row.message_id
+
+
+def test_the_link_comes_from_the_site_under_the_name_every_other_message_uses(
+    client, article_path, settings
+):
+    settings.DEFAULT_FROM_EMAIL = "desk@news.example"
+    newsroom = NewsroomSettings.for_site(Site.objects.get(is_default_site=True))
+    newsroom.publisher_name = "The Harbour Gazette"
+    newsroom.save()
+
+    ask(client, article_path)
+
+    [message] = mail.outbox
+    assert message.subject.endswith("on The Harbour Gazette")
+    assert message.from_email == "The Harbour Gazette <desk@news.example>"
 
 
 def test_the_link_works_once(client, article_path):
