@@ -1,7 +1,9 @@
-"""The benchmark, in one command (loopback only, bounded in time):
+"""The benchmark, in one command each (loopback only, bounded in time):
 
     bash bench/run.sh                  # or: .venv/bin/python -m bench
     .venv/bin/python -m bench --duration 5 --connections 32 --no-postgres --no-write
+    bash bench/run.sh post             # POST beside Isso only (bench/post_ab.py)
+    bash bench/run.sh profile-post     # CPU, queries and profile of one POST (bench/profile_post.py)
 
 For each database set-up — SQLite with the local-memory cache, then PostgreSQL + Redis when
 their server programs are installed (throwaway instances on free ports, as scripts/test.sh
@@ -9,34 +11,43 @@ starts them) — it creates a throwaway data directory, migrates, loads the benc
 (``bench/load.py``), starts ``dateline serve`` three times — page cache on ("cached"), page
 cache off with the shared fragments on ("cold": what a signed-in reader or a page cache miss
 costs), and every cache off ("bare") — and measures with wrk at each connection
-count. Results go to docs/performance.md with
-the machine, its load average during the run, and the peers' numbers from GUIDE.md §4.
+count. The POST row is measured beside Isso (``bench/post_ab.py``: Isso, Dateline, Isso,
+Dateline at 32 connections, guests half returning, half new). Results go to
+docs/performance.md with the machine, its load average during the run, and the peers' numbers
+from GUIDE.md §4.
+
+``post`` and ``profile-post`` take ``--help``; neither rewrites docs/performance.md (they write
+to bench/results/, which git ignores).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import json
-import os
-import resource
 import shutil
-import signal
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
-PY = sys.executable
+from bench import post_ab
+from bench.harness import (
+    BENCH,
+    ROOT,
+    SERVER_PIDS,
+    bench_env,
+    load_average,
+    machine,
+    postgres_and_redis,
+    prepare,
+    say,
+    server,
+    timed_wrk,
+    wrk,
+)
+
 DOC = ROOT / "docs" / "performance.md"
 
 
@@ -75,206 +86,7 @@ class Setup:
     env: dict[str, str]
     results: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def load_average() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def machine() -> dict[str, str]:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    mem_kb = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem_kb = int(line.split()[1])
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": model,
-        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "python": sys.version.split()[0],
-        "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
-        or "wrk",
-    }
-
-
-def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, text=True, **kwargs)  # type: ignore[call-overload]
-
-
-# Throwaway PostgreSQL and Redis ---------------------------------------------------------------
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    return found[-1] if found and (found[-1] / "initdb").exists() else None
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@contextlib.contextmanager
-def postgres_and_redis(tmp: Path) -> Iterator[dict[str, str] | str]:
-    """Yield the environment for PostgreSQL + Redis, or a reason why they are not here."""
-    pg_bin, redis = _pg_bin(), shutil.which("redis-server")
-    if pg_bin is None or redis is None:
-        yield "PostgreSQL or Redis is not installed (apt-get install postgresql redis-server)"
-        return
-    pg_port, redis_port = free_port(), free_port()
-    data, sock = tmp / "pg", tmp / "pgsock"
-    data.mkdir()
-    sock.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-        for p in (data, sock):
-            shutil.chown(p, "postgres")
-    tmp.chmod(0o755)
-    quiet = subprocess.DEVNULL
-    subprocess.run(
-        _as_postgres([str(pg_bin / "initdb"), "-D", str(data), "-U", "dateline",
-                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-        check=True, stdout=quiet, stderr=quiet,
-    )  # fmt: skip
-    # synchronous_commit=off matches SQLite's WAL + synchronous=NORMAL: no corruption on a
-    # crash, the last few milliseconds of commits may be lost.
-    options = (
-        f"-p {pg_port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-        "-c synchronous_commit=off -c shared_buffers=256MB"
-    )
-    subprocess.run(
-        _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(tmp / "pg.log"), "-w",
-                      "-o", options, "start"]),
-        check=True, stdout=quiet, stderr=quiet,
-    )  # fmt: skip
-    redis_proc = subprocess.Popen(
-        [
-            redis,
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=quiet,
-        stderr=quiet,
-    )
-    try:
-        subprocess.run(
-            [str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", "dateline", "dateline"],
-            check=True,
-        )  # fmt: skip
-        yield {
-            "DATABASE_URL": f"postgres://dateline@127.0.0.1:{pg_port}/dateline",
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        }
-    finally:
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
-        subprocess.run(
-            _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
-            check=False, stdout=quiet, stderr=quiet,
-        )  # fmt: skip
-
-
-# Servers and wrk --------------------------------------------------------------------------
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU time of a process and all its descendants (gunicorn and workers)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(proc.name)] = int(fields[1])
-        times[int(proc.name)] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0.0)
-        todo += [child for child, parent in parents.items() if parent == pid]
-    return total
-
-
-SERVER_PIDS: dict[str, int] = {}
-
-
-@contextlib.contextmanager
-def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **env,
-        "DATELINE_PAGE_CACHE": "true" if page_cache else "false",
-        "DATELINE_FRAGMENT_CACHE": "true" if fragments else "false",
-    }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [PY, "-m", "dateline", "serve", "--no-worker", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited early; see {log}")
-                with (
-                    contextlib.suppress(OSError),
-                    urllib.request.urlopen(base + "/healthz", timeout=2) as answer,
-                ):
-                    if answer.status == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"server did not answer /healthz; see {log}")
-                time.sleep(0.2)
-            SERVER_PIDS[base] = proc.pid
-            yield base
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-def wrk(
-    url: str, *, connections: int, duration: int, script: str, args: tuple[str, ...] = ()
-) -> dict[str, int]:
-    threads = min(2, connections)
-    cmd = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-        "-s", str(BENCH / script), url,
-    ]  # fmt: skip
-    if args:
-        cmd += ["--", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("DATELINE_RESULT "):
-            return dict(json.loads(line.removeprefix("DATELINE_RESULT ")))
-    raise RuntimeError(f"no result from wrk:\n{out}")
+    tables: list[list[str]] = field(default_factory=list)  # Markdown, after the notes
 
 
 def measure(
@@ -283,28 +95,14 @@ def measure(
     if scenario.only_at is not None:
         connections = [scenario.only_at] if scenario.only_at in connections else connections[:1]
     for c in connections:
-        samples: list[float] = []
-        stop = threading.Event()
-
-        def sample(stop: threading.Event = stop, samples: list[float] = samples) -> None:
-            while not stop.wait(duration / 2):
-                samples.append(load_average())
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        server_cpu = tree_cpu_seconds(SERVER_PIDS[base])
-        wrk_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        raw = wrk(
+        raw = timed_wrk(
             base + scenario.path,
+            server_pid=SERVER_PIDS[base],
             connections=c,
             duration=duration,
             script=scenario.script,
             args=tuple(a.replace("{c}", str(c)) for a in scenario.args),
         )
-        stop.set()
-        server_cpu = tree_cpu_seconds(SERVER_PIDS[base]) - server_cpu
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wrk_seconds = (after.ru_utime + after.ru_stime) - (wrk_cpu.ru_utime + wrk_cpu.ru_stime)
         requests = max(1, raw["requests"])
         seconds = raw["duration_us"] / 1e6
         result = Result(
@@ -315,10 +113,9 @@ def measure(
             p99_ms=raw["p99_us"] / 1000,
             errors=raw["errors"],
             non_2xx=raw["non_2xx_3xx"],
-            load=max(samples) if samples else load_average(),
-            extra={k: raw[k] for k in ("accepted", "refused", "sent") if k in raw},
-            server_cpu_ms=server_cpu * 1000 / requests,
-            wrk_cpu_ms=wrk_seconds * 1000 / requests,
+            load=raw["load"],
+            server_cpu_ms=raw["server_cpu_s"] * 1000 / requests,
+            wrk_cpu_ms=raw["wrk_cpu_s"] * 1000 / requests,
         )
         setup.results.append(result)
         say(
@@ -329,7 +126,61 @@ def measure(
         )
 
 
-def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]:
+def measure_post(setup: Setup, env: dict[str, str], base: str, data: dict, tmp: Path) -> None:
+    """The POST row, beside Isso in the same minutes (``bench/post_ab.py``), at 32
+    connections: a row for each, the means of their rounds, and the rounds in a table."""
+    comparison = post_ab.compare(
+        setup=setup.name, env=env, dateline_base=base, target_id=int(data["target_id"]), tmp=tmp
+    )
+    for peer, scenario in (
+        ("Dateline", POST),
+        (
+            "Isso",
+            Scenario(
+                "isso-post",
+                f"Isso {comparison.isso_version}: POST a comment (the same minutes, in turns "
+                "with the row above)",
+                "cold",
+                "/new",
+            ),
+        ),
+    ):
+        cells = comparison.of(peer)
+        mean = lambda attr, cells=cells: statistics.mean(getattr(c, attr) for c in cells)  # noqa: E731
+        setup.results.append(
+            Result(
+                scenario=scenario,
+                connections=cells[0].connections,
+                rps=mean("accepted_per_s"),
+                p50_ms=mean("p50_ms"),
+                p99_ms=mean("p99_ms"),
+                errors=sum(c.errors for c in cells),
+                non_2xx=sum(c.non_2xx for c in cells),
+                load=max(c.load for c in cells),
+                server_cpu_ms=mean("server_cpu_ms"),
+                wrk_cpu_ms=mean("wrk_cpu_ms"),
+            )
+        )
+    setup.notes.append(
+        "POST rows: accepted comments/s, the mean of "
+        f"{len(comparison.of('Dateline'))} rounds of {int(comparison.cells[0].seconds)} s each, "
+        "Isso and Dateline in turns; half the posts by returning guests. "
+        + post_ab.summary(comparison)
+    )
+    setup.tables.append(post_ab.table(comparison))
+
+
+# The POST row is measured by measure_post, beside Isso, at 32 connections.
+POST = Scenario(
+    "post",
+    "POST a comment (JSON API), half the guests returning",
+    "cold",
+    "/comments/api/comments/",
+    target="≥ 300/s, none lost",
+)
+
+
+def scenarios(data: dict[str, object]) -> list[Scenario]:
     small, big = str(data["small_url"]), str(data["big_url"])
     return [
         Scenario(
@@ -357,17 +208,6 @@ def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]
             f"/comments/api/threads/?article={data['small_id']}",
         ),
         Scenario(
-            "post",
-            "POST a comment (JSON API)",
-            "cold",
-            "/comments/api/comments/",
-            script="post.lua",
-            # Each run's texts differ from the other runs' (the same text from the same reader
-            # is refused as a duplicate).
-            args=(str(data["target_id"]), marker + "-c{c}", str(ids / "accepted-{c}.txt")),
-            target="≥ 300/s, none lost",
-        ),
-        Scenario(
             "big-first",
             "Story, 10,000 comments, first page, no cache at all",
             "bare",
@@ -388,32 +228,12 @@ def scenarios(data: dict[str, object], marker: str, ids: Path) -> list[Scenario]
 
 
 def bench_setup(setup: Setup, tmp: Path, connections: list[int], duration: int) -> None:
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DATELINE_", "DATABASE_", "REDIS_"))
-        },
-        **setup.env,
-        "DATELINE_DATA_DIR": str(tmp / "data"),
-        "DATELINE_HTTPS": "false",
-        "DATELINE_BASE_URL": "http://127.0.0.1:8000",
-        "DATELINE_LOG_LEVEL": "WARNING",
-        "DATELINE_CACHE_PREFIX": "bench",
-    }
+    env = bench_env(setup.env, tmp)
     say(f"{setup.name}: migrating and loading the bench data")
-    started = time.monotonic()
-    run([PY, "-m", "dateline", "migrate", "-v", "0"], env)
-    run([PY, "-m", "dateline", "collectstatic", "--noinput", "-v", "0"], env)
-    data = json.loads(
-        run([PY, "-m", "bench.load", "load"], env, capture_output=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    data = prepare(env)
     setup.notes.append(
-        f"{data['comments']:,} comments loaded in {time.monotonic() - started:.0f} s (migrations included)"
+        f"{data['comments']:,} comments loaded in {data['seconds']:.0f} s (migrations included)"
     )
-    marker = f"bench{int(time.time())}"
     with (
         server(
             env, page_cache=True, fragments=True, log=tmp / f"{setup.name}-cached.log"
@@ -424,31 +244,10 @@ def bench_setup(setup: Setup, tmp: Path, connections: list[int], duration: int) 
         bases = {"cached": cached, "cold": cold, "bare": bare}
         for base in bases.values():  # warm up: imports, connections, the first renders
             wrk(base + str(data["small_url"]), connections=8, duration=2, script="get.lua")
-        for scenario in scenarios(data, marker, tmp):
+        for i, scenario in enumerate(scenarios(data)):
+            if i == 5:  # where the POST row always stood
+                measure_post(setup, env, cold, data, tmp)
             measure(setup, scenario, bases[scenario.server], connections, duration)
-    id_files = [str(p) for p in sorted(tmp.glob("accepted-*.txt"))]
-    stored = json.loads(
-        run([PY, "-m", "bench.load", "count", marker, *id_files], env, capture_output=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    posts = [r for r in setup.results if r.scenario.key == "post"]
-    accepted = sum(r.extra.get("accepted", 0) for r in posts)
-    sent = sum(r.extra.get("sent", 0) for r in posts)
-    sound = (
-        stored["accepted_missing"] == 0
-        and stored["accepted_ids"] == accepted
-        and stored["distinct"] == stored["stored"]
-        and accepted <= stored["stored"] <= sent
-    )
-    setup.notes.append(
-        f"POST: {accepted:,} comments accepted (2xx) as wrk counted them, each found stored "
-        f"({stored['accepted_missing']} missing); {stored['stored']:,} stored in all, "
-        f"{stored['distinct']:,} distinct — the {stored['stored'] - accepted:,} more were still "
-        "in flight when wrk stopped counting "
-        + ("(none lost, none doubled)." if sound else "— MISMATCH, see above.")
-    )
-    say(setup.notes[-1])
 
 
 # The report -------------------------------------------------------------------------------
@@ -526,6 +325,8 @@ def report(
                 f"{_fmt(_capacity(at, int(info['cores'])))} | {s.target} {verdict} |"
             )
         lines += [""] + [f"- {note}" for note in setup.notes] + [""]
+        for extra in setup.tables:
+            lines += [*extra, ""]
     for reason in skipped:
         lines += [f"- Skipped: {reason}", ""]
     analysis = BENCH / "analysis.md"
@@ -584,6 +385,12 @@ def _verdict(key: str, at: Result, by_key: dict[str, list[Result]], judge_at: in
 
 
 def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "profile-post":
+        from bench import profile_post
+
+        profile_post.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -593,9 +400,12 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(ROOT)}"
     )
-    options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (bash bench/run.sh does it)")
+    if command == "post":
+        post_ab.main(sys.argv[2:])
+        return
+    options = parser.parse_args()
     connections = [int(c) for c in options.connections.split(",")]
     info = machine()
     load_before = load_average()

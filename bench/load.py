@@ -3,7 +3,8 @@
 load    front page, a section, a story with 20 approved comments, one with 10,000 (bulk
         created, counters set as the actions would have), and an empty story to post to;
         discussion settings: publish at once, no flood limit. Prints JSON for the runner.
-count   how many comments a POST run stored (by the run's marker), and how many distinct.
+rows    the comments a POST run stored (by the run's marker, which starts their text): JSON
+        pairs of id and the text's first word, for ``bench/post_ab.py`` to check.
 """
 
 from __future__ import annotations
@@ -157,30 +158,20 @@ def load() -> dict[str, object]:
     }
 
 
-def count(marker: str, id_files: list[str]) -> dict[str, int]:
+def rows(marker: str) -> list[tuple[int, str]]:
     from dateline.discussion.models import Comment
 
-    stored = Comment.objects.filter(body__startswith=marker)
-    accepted: list[int] = []
-    for name in id_files:
-        with open(name) as ids:
-            accepted += [int(line) for line in ids if line.strip()]
-    found = set(stored.filter(pk__in=accepted).values_list("pk", flat=True))
-    return {
-        "stored": stored.count(),
-        "distinct": stored.values("body").distinct().count(),
-        "accepted_ids": len(accepted),
-        "accepted_missing": len(set(accepted) - found),
-    }
+    stored = Comment.objects.filter(body__startswith=marker).values_list("pk", "body")
+    return [(pk, body.split(" ", 1)[0]) for pk, body in stored]
 
 
 def main() -> None:
     _setup()
     command = sys.argv[1] if len(sys.argv) > 1 else "load"
     if command == "load":
-        result: dict[str, object] = load()
-    elif command == "count":
-        result = dict(count(sys.argv[2], sys.argv[3:]))
+        result: object = load()
+    elif command == "rows":
+        result = rows(sys.argv[2])
     else:
         raise SystemExit(f"unknown command {command!r}")
     print(json.dumps(result))

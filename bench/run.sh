@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # The benchmark in one command: installs wrk (and PostgreSQL, Redis) from apt when missing,
-# builds .venv, then runs bench/__main__.py, which rewrites docs/performance.md. Extra
-# arguments go to it (--duration 5, --connections 32, --no-postgres, --no-write).
+# builds .venv, then runs bench/__main__.py. Extra arguments go to it.
+#
+#   bash bench/run.sh                 the full benchmark; rewrites docs/performance.md
+#                                     (--duration 5, --connections 32, --no-postgres, --no-write)
+#   bash bench/run.sh post            POST a comment, Dateline beside Isso 0.14 in one run:
+#                                     Isso, Dateline, Isso, Dateline, 32 connections, 8 s each,
+#                                     guests half returning, half new; accepted/s, p50/p99,
+#                                     errors, and every accepted comment checked stored exactly
+#                                     once; SQLite, then PostgreSQL + Redis (--no-postgres,
+#                                     --duration, --rounds, --returning). bench/post_ab.py
+#   bash bench/run.sh profile-post    one POST in-process: CPU ms, statements (SQL and caller)
+#                                     and Redis round trips for a first-time and a returning
+#                                     guest, and a cProfile of the path (--n, --top,
+#                                     --no-postgres). bench/profile_post.py
+#
+# Isso is installed with pip into bench/.peers/isso-venv on first use (git-ignored).
+# post and profile-post write to bench/results/ (git-ignored), not to docs/performance.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/bootstrap.sh"
 if command -v dpkg >/dev/null; then
