@@ -151,13 +151,18 @@ def find_guest(*, email: str) -> Commenter | None:
     return Commenter.objects.filter(provider="guest", subject=normalise_email(email)).first()
 
 
-def _guest_commenter(details: Guest, *, seen: bool) -> tuple[Commenter, bool]:
-    """The guest's commenter row, updated with the name and website they typed, and whether it
-    is new. ``seen``: whether the address had a row when the post was checked, outside this
-    transaction. A first comment under an address (most guests) goes straight to the insert;
-    the unique (provider, subject) constraint catches a concurrent first comment."""
+def _guest_commenter(
+    details: Guest, *, existing: Commenter | None, approved: bool
+) -> tuple[Commenter, bool]:
+    """The guest's commenter row, written with the name and website they typed (and one more
+    approved comment when ``approved``), and whether it is new. ``existing``: the row the
+    address had when the post was checked, outside this transaction, so nothing is read
+    again here. The unique (provider, subject) constraint catches a concurrent first comment,
+    and a row deleted meanwhile (an erased identity) is created afresh."""
     subject = normalise_email(details.email)
-    if not seen:
+    now = timezone.now()
+    counted = int(approved)
+    if existing is None:
         try:
             with transaction.atomic():
                 return (
@@ -168,27 +173,21 @@ def _guest_commenter(details: Guest, *, seen: bool) -> tuple[Commenter, bool]:
                         display_name=details.name,
                         email=details.email,
                         website=details.website,
+                        approved_comment_count=counted,
                     ),
                     True,
                 )
         except IntegrityError:
-            pass
-    commenter, created = Commenter.objects.get_or_create(
-        provider="guest",
-        subject=subject,
-        defaults={
-            "kind": Commenter.Kind.GUEST,
-            "display_name": details.name,
-            "email": details.email,
-            "website": details.website,
-        },
-    )
-    if not created:
-        commenter.display_name = details.name
-        commenter.website = details.website
-        commenter.last_seen_at = timezone.now()
-        commenter.save(update_fields=["display_name", "website", "last_seen_at"])
-    return commenter, created
+            existing = Commenter.objects.get(provider="guest", subject=subject)
+    changes = {"display_name": details.name, "website": details.website, "last_seen_at": now}
+    if Commenter.objects.filter(pk=existing.pk).update(
+        **changes, approved_comment_count=F("approved_comment_count") + counted
+    ):
+        for name, value in changes.items():
+            setattr(existing, name, value)
+        existing.approved_comment_count += counted
+        return existing, False
+    return _guest_commenter(details, existing=None, approved=approved)
 
 
 # Bans -------------------------------------------------------------------------------------
@@ -208,7 +207,7 @@ def is_banned(*, email: str, ip_address: str, commenter: Commenter | None) -> bo
         except ValueError:
             ip = None
     for ban in active_bans():
-        if ban.kind == Ban.Kind.EMAIL and email and ban.value.strip().lower() == email:
+        if ban.kind == Ban.Kind.EMAIL and email and normalise_email(ban.value) == email:
             return True
         if (
             ban.kind == Ban.Kind.COMMENTER
@@ -489,10 +488,20 @@ def post_comment(
                 window=policy.flood_seconds,
                 now=now,
             )
+        # Decided before the commenter's row is written, so that one write also counts an
+        # approved comment (trust counts what had been approved before this one).
+        status, reasons = _decide_status(
+            rendered=rendered, verdict=verdict, commenter=existing, policy=policy
+        )
+        approved = status == Comment.Status.APPROVED
         if isinstance(author, Commenter):
             who, new_commenter = author, False
+            if approved:
+                Commenter.objects.filter(pk=author.pk).update(
+                    approved_comment_count=F("approved_comment_count") + 1
+                )
         else:
-            who, new_commenter = _guest_commenter(author, seen=existing is not None)
+            who, new_commenter = _guest_commenter(author, existing=existing, approved=approved)
         thread = ensure_thread(target)
         # A commenter created just now has said nothing yet, and a new thread holds nothing.
         duplicate = (
@@ -504,9 +513,6 @@ def post_comment(
         )
         if duplicate:
             raise CommentError({"body": _("It looks as though you have already said that.")})
-        status, reasons = _decide_status(
-            rendered=rendered, verdict=verdict, commenter=who, policy=policy
-        )
         comment = Comment.objects.create(
             thread=thread,
             parent=parent,
@@ -525,7 +531,7 @@ def post_comment(
             spam_score=verdict.score,
             moderation_reasons=reasons,
         )
-        _count(comment, old_status=None, new_status=status, now=now)
+        _count(comment, old_status=None, new_status=status, now=now, commenter_counted=True)
         # In this transaction, so the outbox rows commit (or not) with the comment itself.
         if status == Comment.Status.APPROVED:
             notifications.comment_approved(comment=comment)
@@ -543,9 +549,15 @@ def post_comment(
 
 
 def _count(
-    comment: Comment, *, old_status: str | None, new_status: str, now: datetime.datetime
+    comment: Comment,
+    *,
+    old_status: str | None,
+    new_status: str,
+    now: datetime.datetime,
+    commenter_counted: bool = False,
 ) -> None:
-    """Move the denormalised counters for a status change (``old_status`` None: a new comment)."""
+    """Move the denormalised counters for a status change (``old_status`` None: a new comment).
+    ``commenter_counted``: the caller already counted it on the commenter's row."""
     approved = int(new_status == Comment.Status.APPROVED) - int(
         old_status == Comment.Status.APPROVED
     )
@@ -564,9 +576,10 @@ def _count(
             Comment.objects.filter(pk=comment.root_id).update(
                 approved_reply_count=F("approved_reply_count") + approved
             )
-        Commenter.objects.filter(pk=comment.commenter_id).update(
-            approved_comment_count=F("approved_comment_count") + approved
-        )
+        if not commenter_counted:
+            Commenter.objects.filter(pk=comment.commenter_id).update(
+                approved_comment_count=F("approved_comment_count") + approved
+            )
         # Shown or hidden: the story's cached page is stale from this moment.
         page_invalidation.comment_changed(comment)
 

@@ -578,7 +578,7 @@ def comment_create(request: HttpRequest, caller: Caller) -> HttpResponse:
         body=body,
         policy=policy,
         meta=forms.request_meta(
-            request, honeypot=honeypot, rendered_at=token, permalink=target.url
+            request, honeypot=honeypot, rendered_at=token, permalink=target.permalink(request)
         ),
         parent_id=parent_id,
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,28 +51,47 @@ class Target:
     """A place with a discussion. ``thread`` is None until someone has commented there."""
 
     key: str
-    url: str = ""
     title: str = ""
     article: ArticlePage | None = None
     thread: Thread | None = None
+    page_url: str = ""  # a page of another site: its normalised address
 
     @property
     def exists(self) -> bool:
         return self.thread is not None
+
+    @property
+    def url(self) -> str:
+        """The page's full address. A story's is worked out only when asked (a new thread, a
+        spam check without the request's own permalink): it costs a site lookup."""
+        if self.article is not None:
+            return self.article.full_url or ""
+        return self.page_url
+
+    def permalink(self, request: HttpRequest) -> str:
+        """``url`` as the request sees the site (the site's root paths the request has already
+        looked up, rather than a lookup of their own)."""
+        if self.article is not None:
+            return self.article.get_full_url(request=request) or ""
+        return self.page_url
 
     def thread_or_stand_in(self) -> Thread:
         """The thread, or an unsaved stand-in with the same key for reads and checks."""
         if self.thread is not None:
             return self.thread
         return Thread(
-            key=self.key, url=self.url[:500], title=self.title[:255], article=self.article
+            key=self.key, url=self.page_url[:500], title=self.title[:255], article=self.article
         )
 
 
 def of_thread(thread: Thread) -> Target:
     """The place an existing thread belongs to (moderation, importers, tests)."""
     return Target(
-        key=thread.key, url=thread.url, title=thread.title, article=thread.article, thread=thread
+        key=thread.key,
+        title=thread.title,
+        article=thread.article,
+        thread=thread,
+        page_url=thread.url,
     )
 
 
@@ -116,11 +136,7 @@ def thread_of(article: ArticlePage) -> Thread | None:
 
 def for_article(article: ArticlePage) -> Target:
     return Target(
-        key=f"article:{article.pk}",
-        url=article.full_url or "",
-        title=article.title,
-        article=article,
-        thread=thread_of(article),
+        key=f"article:{article.pk}", title=article.title, article=article, thread=thread_of(article)
     )
 
 
@@ -189,7 +205,7 @@ def embedded_page(
     key, url = embed_key(
         origin=origin, allowed_origins=allowed_origins, page_url=page_url, thread_id=thread_id
     )
-    return Target(key=key, url=url, title=title, thread=Thread.objects.filter(key=key).first())
+    return Target(key=key, title=title, page_url=url, thread=Thread.objects.filter(key=key).first())
 
 
 # Open or closed ---------------------------------------------------------------------------

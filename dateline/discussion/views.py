@@ -302,7 +302,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             author=form.author(current_commenter(request)),
             body=form.cleaned_data["body"] or "",
             policy=policy,
-            meta=form.request_meta(request, permalink=article.get_full_url(request=request) or ""),
+            meta=form.request_meta(request, permalink=target.permalink(request)),
             parent_id=form.cleaned_data.get("parent"),
             follow=form.follow,
         )

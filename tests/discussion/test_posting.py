@@ -132,7 +132,7 @@ def test_a_first_comment_whose_address_was_taken_meanwhile_joins_that_commenter(
     details = actions.Guest(name="Amal R.", email="Amal@Example.org", website="")
 
     with transaction.atomic():
-        commenter, created = actions._guest_commenter(details, seen=False)
+        commenter, created = actions._guest_commenter(details, existing=None, approved=False)
         # The failed insert was undone on its own: the transaction goes on (PostgreSQL
         # refuses every statement after an error that was not).
         assert Commenter.objects.filter(provider="guest").count() == 1
