@@ -1,4 +1,4 @@
-"""The discussion's JSON API (``/comments/api/``) and the embed script (``/embed.js``).
+"""The discussion's JSON API (``/comments/api/``); the embed script is in ``embed.py``.
 
 Views here only parse and answer; every read goes through ``threads.thread_page`` and every
 write through ``actions``. docs/api.md describes the contract; ``openapi.py`` is its schema.
@@ -27,31 +27,23 @@ reach these endpoints at all.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.staticfiles import finders
 from django.core import signing
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import translation
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import quote_etag
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_safe
 
 from dateline import ratelimits
 from dateline.discussion import actions, openapi, text, threads
@@ -838,89 +830,3 @@ def not_found(request: HttpRequest, caller: Caller) -> HttpResponse:
             % {"url": "/comments/api/openapi.json"}
         },
     )
-
-
-# The embed script -------------------------------------------------------------------------
-
-EMBED_SCRIPT = "dateline/js/embed.js"
-EMBED_STRINGS_MARKER = "{/*dateline:strings*/}"
-EMBED_STRINGS = {
-    "heading": gettext_lazy("Leave a Reply"),
-    # %s: the name of the commenter being replied to.
-    "replyTo": gettext_lazy("Leave a Reply to %s"),
-    "cancelReply": gettext_lazy("Cancel reply"),
-    "reply": gettext_lazy("Reply"),
-    "comments": gettext_lazy("Comments"),
-    "loading": gettext_lazy("Loading comments…"),
-    "none": gettext_lazy("No comments yet."),
-    "more": gettext_lazy("Show more comments"),
-    # %d: how many are left; in parentheses, so one wording fits every number.
-    "moreReplies": gettext_lazy("Show more replies (%d)"),
-    "removed": gettext_lazy("This comment was removed."),
-    "edited": gettext_lazy("edited"),
-    "details": gettext_lazy("Fill in your details below."),
-    "body": gettext_lazy("Comment"),
-    "name": gettext_lazy("Name"),
-    "email": gettext_lazy("Email"),
-    "emailHint": gettext_lazy("Never shown."),
-    "website": gettext_lazy("Website"),
-    "required": gettext_lazy("(required)"),
-    "optional": gettext_lazy("(optional)"),
-    "honeypot": gettext_lazy("Leave this field empty"),
-    "remember": gettext_lazy(
-        "Save my name, email, and website in this browser for the next time I comment."
-    ),
-    "submit": gettext_lazy("Post Comment"),
-    "sending": gettext_lazy("Posting…"),
-    "closed": gettext_lazy("Comments are closed."),
-    "held": gettext_lazy("Your comment is awaiting moderation."),
-    "fix": gettext_lazy("Please correct the errors below."),
-    "loadError": gettext_lazy("The discussion could not be loaded."),
-    "network": gettext_lazy(
-        "Could not reach the discussion server. Please check your connection and try again."
-    ),
-    "edit": gettext_lazy("Edit"),
-    "save": gettext_lazy("Save"),
-    "cancel": gettext_lazy("Cancel"),
-    "delete": gettext_lazy("Delete"),
-    "confirmDelete": gettext_lazy("Delete your comment?"),
-    "deleted": gettext_lazy("You deleted your comment."),
-}
-
-
-@functools.cache
-def _cached_embed_source() -> str:
-    return _read_embed_source()
-
-
-def _read_embed_source() -> str:
-    found = finders.find(EMBED_SCRIPT)
-    if not found or isinstance(found, list):
-        raise FileNotFoundError(EMBED_SCRIPT)
-    return Path(found).read_text(encoding="utf-8")
-
-
-@require_safe
-@gzip_page
-def embed_script(request: HttpRequest) -> HttpResponse:
-    """The script other sites include. Its address never changes (it is written into their
-    pages), so it is cached for an hour and revalidated by ETag rather than fingerprinted.
-    The interface strings are filled in for the reader's language (``?lang=`` or
-    Accept-Language). A script tag needs no CORS; Cross-Origin-Resource-Policy lets pages that
-    isolate themselves (COEP) load it too."""
-    lang = request.GET.get("lang", "")
-    if lang not in dict(settings.LANGUAGES):
-        lang = translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(lang):
-        strings = {key: str(value) for key, value in EMBED_STRINGS.items()}
-        strings["lang"] = translation.get_language() or lang
-        strings["dir"] = "rtl" if translation.get_language_bidi() else "ltr"
-    source = _read_embed_source() if settings.DEBUG else _cached_embed_source()
-    script = source.replace(EMBED_STRINGS_MARKER, json.dumps(strings, sort_keys=True), 1)
-    etag = quote_etag(hashlib.sha256(script.encode()).hexdigest()[:32])
-    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
-    response["ETag"] = etag
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    patch_cache_control(response, public=True, max_age=3600, stale_while_revalidate=86400)
-    patch_vary_headers(response, ("Accept-Language",))
-    return get_conditional_response(request, etag=etag, response=response) or response
