@@ -42,7 +42,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from dateline import ratelimits
 from dateline.discussion import actions, threads
-from dateline.discussion.api import normalise_origin, own_origins
 from dateline.discussion.forms import (
     HONEYPOT_FIELD,
     CommentForm,
@@ -64,6 +63,7 @@ from dateline.identity.selectors import current_commenter
 from dateline.identity.session import has_session
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
 from dateline.notifications.actions import subscribe_from_comment
+from dateline.web import normalise_origin, own_origins
 
 # Carries the edit token of a comment posted without the script to the page the reader lands
 # on; the script moves it to localStorage and deletes the cookie. Not HttpOnly for that reason;
