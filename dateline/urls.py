@@ -6,7 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from dateline.discussion import api as discussion_api
+from dateline.discussion import embed
 from dateline.identity import urls as identity_urls
 from dateline.newsroom import views as newsroom_views
 from dateline.server import views as server_views
@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("comments/api/", include("dateline.discussion.api_urls")),
-    path("embed.js", discussion_api.embed_script, name="embed_js"),
+    path("embed.js", embed.embed_script, name="embed_js"),
     path("comments/", include("dateline.discussion.urls")),
     path("notifications/", include("dateline.notifications.urls")),
     # Readers' sign-in: our pages, then only allauth's provider login/callback URLs.

@@ -1,364 +1,127 @@
-"""The discussion's JSON API (``/comments/api/``) and the embed script (``/embed.js``).
+"""The discussion's JSON API (``/comments/api/``), served by django-ninja (see docs/api.md).
 
-Views here only parse and answer; every read goes through ``threads.thread_page`` and every
-write through ``actions``. docs/api.md describes the contract; ``openapi.py`` is its schema.
+Why django-ninja: the API is a handful of JSON endpoints whose whole difficulty is refusing
+bad input precisely and documenting exactly what is accepted and answered. ninja takes both
+from one declaration — the pydantic models in ``api_schemas`` validate each request and
+answer and *are* the OpenAPI document — where Django REST framework would need serializers
+for validation plus drf-spectacular's annotations (or inference) for the schema, and brings
+its own request, authentication, throttling and content-negotiation layers we would have to
+switch off to keep our origin policy and strict JSON. ninja's parser, renderer and exception
+handlers are small documented hooks, and it already ships with Wagtail.
 
-Who may call, and with what authority:
+The parts:
 
-* **Cross-origin calls** (an ``Origin`` header that is not Dateline's own) are always
-  anonymous guests. Cookies are ignored and ``request.user`` is replaced by an anonymous user
-  before a view runs, so a page on another site can never act with a reader's Dateline
-  session. CSRF is an attack on *ambient* credentials (cookies the browser adds by itself);
-  with none honoured there is nothing to forge, so these calls need no CSRF token. They still
-  need their origin on the allowlist to change anything, and only allowed origins get CORS
-  headers (the exact origin, never ``*``, and never ``Access-Control-Allow-Credentials``).
-  Edit tokens travel as ``Authorization: Bearer`` or in the body, which a browser never adds
-  on its own.
-* **Same-origin calls that carry cookies** go through Django's CSRF check (``X-CSRFToken``),
-  exactly as a form post would; a reader signed in to comment (dateline.identity) then posts
-  as themselves.
-* **Calls with neither** (curl, a server) have no ambient credentials either, so no token.
-
-Bodies must be ``application/json``: besides strict parsing, that forces a browser to send a
-CORS preflight before any cross-origin write, so a plain ``<form>`` on a stranger's page cannot
-reach these endpoints at all.
-"""
+* ``api_schemas``: the declared types of every request and answer, with the reader's
+  messages for refused values.
+* ``api_json``: strict JSON reading (ninja's parser), writing (its renderer), and every
+  refusal answered as ``{"errors": {field: message}}`` (its exception handlers).
+* ``api_access``: who may call (origins, CORS, CSRF, preflights), in front of ninja.
+* here: the ``NinjaAPI`` and its endpoints. Handlers stay thin: ninja parses and validates,
+  one call into ``actions`` (writes) or ``threads`` (reads), and the answer.
+* ``api_urls``: ninja's routes behind ``api_access.guard``, and a JSON 404 for the rest."""
 
 from __future__ import annotations
 
+import copy
 import functools
-import hashlib
-import json
-from collections.abc import Callable, Mapping
+from collections import defaultdict
 from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.staticfiles import finders
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
-from django.utils import translation
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.http import quote_etag
+from django.http import HttpRequest, HttpResponse
+from django.urls import register_converter, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_safe
+from ninja import NinjaAPI, Path, Query, Router
+from ninja.openapi.schema import OpenAPISchema
+from ninja.responses import Status
 
-from dateline import ratelimits
-from dateline.discussion import actions, forms, openapi, rendering, strings, targets, threads
-from dateline.discussion.errors import NotFound
-from dateline.discussion.models import Comment, Commenter, DiscussionSettings, Thread
+from dateline.discussion import actions, rendering, strings, targets, threads
+from dateline.discussion import api_schemas as schemas
+from dateline.discussion.api_access import Caller, caller_of
+from dateline.discussion.api_json import (
+    ApiError,
+    JSONRenderer,
+    StrictJSONParser,
+    install_error_handlers,
+)
+from dateline.discussion.errors import NotAllowed, NotFound
+from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
+from dateline.discussion.models import Comment, Commenter, DiscussionSettings
 from dateline.identity.selectors import current_commenter
 from dateline.server import pagecache
-from dateline.web import normalise_origin, own_origins
+from dateline.web import normalise_origin
 
-MAX_ID = 2**63 - 1
-ALLOWED_REQUEST_HEADERS = "Accept-Language, Authorization, Content-Type"
-PREFLIGHT_MAX_AGE = 7200  # Chromium's ceiling
-MAX_FIELD_LENGTH = 1000  # guest fields, honeypot; the actions give the precise limits
-MAX_TITLE_LENGTH = 1000
-MAX_TOKEN_LENGTH = 500
-SMALL_BODY_LIMIT = 4096
 
-POST_FIELDS = frozenset(
-    {"thread", "parent", "body", "name", "email", "website", "honeypot", "form_token"}
+class DiscussionAPI(NinjaAPI):
+    def get_content_type(self) -> str:
+        # application/json takes no charset parameter: it is always UTF-8 (RFC 8259).
+        return str(self.renderer.media_type)
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        # The edit token as a bearer token: read by the handlers themselves (it may also come
+        # in the body), so ninja's auth, which would document it, does not apply.
+        schema["components"]["securitySchemes"] = {
+            "editToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The edit_token returned when the comment was posted.",
+            }
+        }
+        return schema
+
+
+api = DiscussionAPI(
+    title="Dateline discussion API",
+    version="1",
+    description=(
+        "Threads of reader comments and guest posting, for the embed script and other "
+        "clients. Cross-origin callers must be on the allowlist and are always anonymous; "
+        "same-origin calls with cookies need the X-CSRFToken header. See docs/api.md."
+    ),
+    urls_namespace="discussion_api",
+    openapi_url=None,  # served below as an operation of its own, behind the guard
+    docs_url=None,
+    parser=StrictJSONParser(),
+    renderer=JSONRenderer(),
 )
-EDIT_FIELDS = frozenset({"body", "edit_token"})
-DELETE_FIELDS = frozenset({"edit_token"})
-THREAD_FIELDS = frozenset({"article", "url", "id", "title", "origin"})
+install_error_handlers(api)
+
+# An answer leaves out what it does not set (a comment's more_replies, an edit's edit_token)
+# rather than sending null.
+thread_routes = Router(exclude_unset=True)
+comment_routes = Router(exclude_unset=True)
+
+# The edit token may come as a bearer token or in the body (see _edit_token).
+EDIT_TOKEN_SECURITY: dict[str, Any] = {"security": [{"editToken": []}, {}]}
+RETRY_AFTER: dict[str, Any] = {
+    "responses": {
+        HTTPStatus.TOO_MANY_REQUESTS: {
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
+        }
+    }
+}
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.status = status
-        self.errors = dict(errors)
+class CommentIdConverter:
+    # At most 18 digits: a longer number could not be a database id, and would overflow the
+    # query instead of simply finding nothing (the JSON 404 of api_urls answers it).
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Where a request comes from, decided once before any view code runs."""
-
-    origin: str  # the Origin header, normalised; "" when the request sent none
-    cross_origin: bool
-    allowed: bool  # a cross-origin caller whose origin is on the allowlist
-    allowed_origins: frozenset[str]
-    policy: DiscussionSettings
-
-
-def allowed_origins(policy: DiscussionSettings) -> frozenset[str]:
-    """The editors' list in the admin plus ``DATELINE_EMBED_ORIGINS`` from the environment."""
-    return frozenset(
-        normalise_origin(o) for o in [*policy.embed_origin_list, *settings.DATELINE_EMBED_ORIGINS]
-    )
-
-
-def _policy(request: HttpRequest) -> DiscussionSettings:
-    try:
-        return DiscussionSettings.for_request(request)
-    except DiscussionSettings.DoesNotExist:
-        # No Wagtail site at all (a fresh install before setup): the defaults still answer.
-        return DiscussionSettings()
-
-
-def caller_for(request: HttpRequest) -> Caller:
-    policy = _policy(request)
-    allowed = allowed_origins(policy)
-    raw = request.headers.get("Origin")
-    if raw is None:
-        return Caller("", False, False, allowed, policy)
-    origin = normalise_origin(raw)
-    cross = origin not in own_origins(request)
-    return Caller(origin, cross, cross and origin in allowed, allowed, policy)
-
-
-# Responses -------------------------------------------------------------------------------
-
-
-def _json(data: Mapping[str, Any], status: int = HTTPStatus.OK) -> JsonResponse:
-    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
-
-
-def _error(status: int, errors: Mapping[str, str]) -> JsonResponse:
-    return _json({"errors": {k: str(v) for k, v in errors.items()}}, status)
-
-
-def _rate_limited(error: ratelimits.RateLimited) -> JsonResponse:
-    message = error.message or _("Too many requests. Please wait a moment and try again.")
-    response = _json(
-        {"errors": {"__all__": str(message)}, "retry_after": error.retry_after},
-        HTTPStatus.TOO_MANY_REQUESTS,
-    )
-    response["Retry-After"] = str(error.retry_after)
-    return response
-
-
-def _csrf_protected(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
-    """A stand-in view without ``csrf_exempt``, so CsrfViewMiddleware checks the request."""
-    raise NotImplementedError
-
-
-def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
-    # A fresh instance: the middleware caches CSRF_TRUSTED_ORIGINS on itself.
-    if CsrfViewMiddleware(_csrf_protected).process_view(request, _csrf_protected, (), {}) is None:
-        return None
-    return _error(
-        HTTPStatus.FORBIDDEN,
-        {"__all__": _("The security check failed. Please reload the page and try again.")},
-    )
-
-
-def _preflight(caller: Caller, allow: str) -> HttpResponse:
-    if caller.cross_origin and not caller.allowed:
-        return _error(
-            HTTPStatus.FORBIDDEN,
-            {"__all__": _("This site is not allowed to host a Dateline discussion.")},
-        )
-    response = HttpResponse(status=HTTPStatus.NO_CONTENT)
-    response["Allow"] = allow
-    if caller.allowed:
-        response["Access-Control-Allow-Methods"] = allow
-        response["Access-Control-Allow-Headers"] = ALLOWED_REQUEST_HEADERS
-        response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
-    return response
-
-
-Handler = Callable[..., HttpResponse]
-
-
-def api_endpoint(*methods: str) -> Callable[[Handler], Callable[..., HttpResponse]]:
-    """Wrap a handler ``(request, caller, **kwargs)`` with the API's rules: preflight, allowed
-    methods, origin policy, CSRF for cookie-bearing same-origin writes, CORS headers, and JSON
-    errors for everything a caller can get wrong."""
-    accepted = {*methods, "HEAD"} if "GET" in methods else set(methods)
-    allow = ", ".join([*methods, "OPTIONS"])
-
-    def decorate(handler: Handler) -> Callable[..., HttpResponse]:
-        @csrf_exempt  # checked below, only where cookies could carry authority
-        @functools.wraps(handler)
-        def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-            caller = caller_for(request)
-            if caller.cross_origin:
-                # Never act as a signed-in reader for another site's page (see module doc).
-                request.user = AnonymousUser()
-            response = _dispatch(request, caller, handler, accepted, allow, kwargs)
-            patch_vary_headers(response, ("Origin",))
-            if not response.has_header("Cache-Control"):
-                patch_cache_control(response, no_store=True)
-            if caller.allowed:
-                response["Access-Control-Allow-Origin"] = caller.origin
-                response["Access-Control-Expose-Headers"] = "Retry-After"
-            return response
-
-        return view
-
-    return decorate
-
-
-def _dispatch(
-    request: HttpRequest,
-    caller: Caller,
-    handler: Handler,
-    accepted: set[str],
-    allow: str,
-    kwargs: dict[str, Any],
-) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return _preflight(caller, allow)
-    if request.method not in accepted:
-        response = _error(
-            HTTPStatus.METHOD_NOT_ALLOWED,
-            {"__all__": _("This address does not accept %(method)s.") % {"method": request.method}},
-        )
-        response["Allow"] = allow
-        return response
-    if request.method not in {"GET", "HEAD"}:
-        if caller.cross_origin and not caller.allowed:
-            return _error(
-                HTTPStatus.FORBIDDEN,
-                {"__all__": _("This site is not allowed to host a Dateline discussion.")},
-            )
-        if not caller.cross_origin and request.COOKIES:
-            failure = _csrf_failure(request)
-            if failure is not None:
-                return failure
-    try:
-        return handler(request, caller, **kwargs)
-    except ApiError as error:
-        return _error(error.status, error.errors)
-    except actions.CommentError as error:
-        return _error(error.status_code, error.errors)
-    except ratelimits.RateLimited as error:
-        return _rate_limited(error)
-
-
-# Reading untrusted JSON --------------------------------------------------------------------
-
-
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
-    return result
-
-
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _first_invalid_text(data: Any) -> str | None:
-    """The top-level field holding a string that is not valid Unicode (a lone surrogate from
-    a ``\\ud800`` escape), or None. Such strings cannot be stored or even sent back."""
-    stack: list[tuple[str, Any]] = [("__all__", data)]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return where
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if _first_invalid_text(key) is not None:
-                    return "__all__"
-                stack.append((key if value is data else where, item))
-        elif isinstance(value, list):
-            stack.extend((where, item) for item in value)
-    return None
-
-
-def body_limit(policy: DiscussionSettings) -> int:
-    # A comment at the length limit written entirely in escaped astral characters
-    # ("\ud83d\ude00" is 12 bytes for one character), plus room for the other fields.
-    return 12 * policy.max_length + 16_384
-
-
-def read_json_object(request: HttpRequest, *, limit: int, optional: bool = False) -> dict[str, Any]:
-    """The request's body as a JSON object, or an ``ApiError`` saying what is wrong with it."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit():
-        raise ApiError(HTTPStatus.BAD_REQUEST, {"__all__": _("The Content-Length is not valid.")})
-    too_large = ApiError(
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"__all__": _("The request is too large.")}
-    )
-    if int(declared) > limit:
-        raise too_large
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise too_large from None
-    if len(raw) > limit:
-        raise too_large
-    if not raw:
-        if optional:
-            return {}
-        raise ApiError(HTTPStatus.BAD_REQUEST, {"__all__": _("The request is empty.")})
-    content_type = (request.content_type or "").lower()
-    charset = (request.content_params or {}).get("charset", "utf-8").lower()
-    if content_type != "application/json" or charset not in {"utf-8", "utf8"}:
-        raise ApiError(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            {"__all__": _("Send the request as JSON (Content-Type: application/json).")},
-        )
-    invalid = ApiError(HTTPStatus.BAD_REQUEST, {"__all__": _("The request is not valid JSON.")})
-    try:
-        decoded = raw.decode("utf-8")
-        data = json.loads(
-            decoded, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants
-        )
-    except _DuplicateKeyError:
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST, {"__all__": _("The request names the same field twice.")}
-        ) from None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise invalid from None
-    if not isinstance(data, dict):
-        raise ApiError(HTTPStatus.BAD_REQUEST, {"__all__": _("The request must be a JSON object.")})
-    where = _first_invalid_text(data)
-    if where is not None:
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST, {where: _("This contains text that is not valid UTF-8.")}
-        )
-    return data
-
-
-def _only_fields(data: Mapping[str, Any], known: frozenset[str]) -> None:
-    unknown = {key: _("This field is not part of the API.") for key in data if key not in known}
-    if unknown:
-        raise ApiError(HTTPStatus.BAD_REQUEST, unknown)
-
-
-def _string(data: Mapping[str, Any], name: str, *, max_length: int | None = None) -> str:
-    value = data.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ApiError(HTTPStatus.BAD_REQUEST, {name: _("This must be a string.")})
-    if max_length is not None and len(value) > max_length:
-        raise ApiError(HTTPStatus.BAD_REQUEST, {name: _("This is too long.")})
-    return value
-
-
-def _optional_id(data: Mapping[str, Any], name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    # bool is an int in Python; "true" is not an id.
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-        raise ApiError(HTTPStatus.BAD_REQUEST, {name: _("This must be a positive whole number.")})
-    return value
+register_converter(CommentIdConverter, "comment_id")
+COMMENT = "/{comment_id:id}/"  # documented as comments/{id}/
 
 
 # Threads ----------------------------------------------------------------------------------
@@ -376,37 +139,26 @@ class ThreadRef:
     origin: str = ""
 
 
-def _thread_ref(data: Mapping[str, Any], *, from_query: bool) -> ThreadRef:
-    if from_query:
-        raw_article = data.get("article", "")
-        article_id: int | None = None
-        if raw_article:
-            if not (raw_article.isascii() and raw_article.isdigit() and len(raw_article) <= 18):
-                raise ApiError(HTTPStatus.BAD_REQUEST, {"article": _("This must be a story id.")})
-            article_id = int(raw_article) or None
-    else:
-        article_id = _optional_id(data, "article")
+def _thread_ref(given: schemas.ThreadRef | schemas.ThreadQuery) -> ThreadRef:
+    title = given.title if isinstance(given, schemas.ThreadRef) else ""
     ref = ThreadRef(
-        article_id=article_id,
-        page_url=_string(data, "url", max_length=targets.MAX_PAGE_URL_LENGTH).strip(),
-        thread_id=_string(data, "id", max_length=200).strip(),
-        title=" ".join(_string(data, "title", max_length=MAX_TITLE_LENGTH).split()),
-        origin=_string(data, "origin", max_length=300).strip(),
+        article_id=given.article,
+        page_url=given.url.strip(),
+        thread_id=given.id.strip(),
+        title=" ".join(title.split()),
+        origin=given.origin.strip(),
     )
-    if article_id is not None and (ref.page_url or ref.thread_id):
+    if ref.article_id is not None and (ref.page_url or ref.thread_id):
         raise ApiError(
             HTTPStatus.BAD_REQUEST,
             {"thread": _("Name either a story or a page of another site, not both.")},
         )
-    if article_id is None and not (ref.page_url or ref.thread_id):
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST,
-            {"thread": _("Say which discussion: a story id, a page address or a discussion id.")},
-        )
+    if ref.article_id is None and not (ref.page_url or ref.thread_id):
+        raise ApiError(HTTPStatus.BAD_REQUEST, {"thread": str(schemas.SAY_WHICH)})
     if ref.page_url:
         try:
             targets.normalise_page_url(ref.page_url)
-        except targets.NotAllowed:
+        except NotAllowed:
             raise ApiError(
                 HTTPStatus.BAD_REQUEST, {"url": _("The page address must be an http or https URL.")}
             ) from None
@@ -452,25 +204,22 @@ def find_target(ref: ThreadRef, caller: Caller, *, fresh: bool = False) -> targe
     )
 
 
-def thread_json(thread: Thread, policy: DiscussionSettings) -> dict[str, Any]:
-    return {
-        "key": thread.key,
-        "count": thread.approved_count,
-        "open": targets.comments_open(thread=thread, policy=policy),
-        "heading": policy.heading or _("Leave a Reply"),
-        "order": policy.order,
-        "max_depth": policy.max_depth,
-        "max_length": policy.max_length,
-    }
+# Reading ------------------------------------------------------------------------------------
 
 
-# Endpoints --------------------------------------------------------------------------------
-
-
-@api_endpoint("GET")
-def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
-    ref = _thread_ref(request.GET, from_query=True)
-    cursor = request.GET.get("cursor") or None
+@thread_routes.get(
+    "/",
+    url_name="threads",
+    operation_id="getThread",
+    summary="A page of a thread's comments (never creates the thread).",
+    response={HTTPStatus.OK: schemas.ThreadPage, **schemas.errors(400, 403, 404)},
+)
+def thread_detail(
+    request: HttpRequest, response: HttpResponse, query: Query[schemas.ThreadQuery]
+) -> dict[str, Any]:
+    caller = caller_of(request)
+    ref = _thread_ref(query)
+    cursor = query.cursor or None
     if cursor is not None:
         try:
             threads.Cursor.decode(cursor)
@@ -503,16 +252,58 @@ def thread_detail(request: HttpRequest, caller: Caller) -> HttpResponse:
         if exists
         else comments()
     )
-    response = _json(
-        {
-            "thread": thread_json(thread, caller.policy),
-            **part,
-            "form_token": forms.sign_rendered_at(),
-        }
-    )
     # Public, but new comments should show on the next load; the form token is per response.
     patch_cache_control(response, no_cache=True, max_age=0)
-    return response
+    return {
+        "thread": schemas.thread_json(thread, caller.policy),
+        **part,
+        "form_token": sign_rendered_at(),
+    }
+
+
+@comment_routes.get(
+    f"{COMMENT}replies/",
+    url_name="replies",
+    operation_id="getReplies",
+    summary="The next page of replies under a top-level comment.",
+    response={HTTPStatus.OK: schemas.ReplyPage, **schemas.errors(400, 403, 404)},
+)
+def comment_replies(
+    request: HttpRequest,
+    response: HttpResponse,
+    query: Query[schemas.PageQuery],
+    comment_id: int = Path(..., alias="id"),
+) -> dict[str, Any]:
+    """The replies under a top-level comment after those its thread page includes."""
+    root = threads.replied_comment(comment_id)
+    if root is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
+    if root.thread.article_id is not None:
+        find_target(ThreadRef(article_id=root.thread.article_id), caller_of(request))
+    try:
+        page = threads.reply_page(root=root, cursor=query.cursor or None)
+    except threads.InvalidCursor:
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST,
+            {"cursor": _("This page of replies does not exist. Start from the thread.")},
+        ) from None
+    patch_cache_control(response, no_cache=True, max_age=0)
+    return {
+        "comments": [rendering.node_json(child) for child in page.root.children],
+        "next": page.next_cursor,
+        "more": page.more_replies,
+    }
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+_FORM_TO_API = {HONEYPOT_FIELD: "honeypot", "rendered_at": "form_token"}
+
+
+def _api_names(errors: dict[str, str]) -> dict[str, str]:
+    """The form's field names as the API spells them."""
+    return {_FORM_TO_API.get(field, field): message for field, message in errors.items()}
 
 
 def signed_in_commenter(request: HttpRequest, caller: Caller) -> Commenter | None:
@@ -529,7 +320,7 @@ def _posted(
     edit_token: str | None,
     policy: DiscussionSettings,
     shown_status: HTTPStatus = HTTPStatus.CREATED,
-) -> HttpResponse:
+) -> Status[dict[str, Any]]:
     """``shown_status`` (201 for a new comment, 200 for an edit) when shown at once; 202 when
     held."""
     held = not comment.is_visible
@@ -544,163 +335,156 @@ def _posted(
         data["edit_window_minutes"] = policy.edit_window_minutes
     if held:
         data["message"] = strings.word("held")
-    return _json(data, HTTPStatus.ACCEPTED if held else shown_status)
+    return Status(HTTPStatus.ACCEPTED if held else shown_status, data)
 
 
-@api_endpoint("POST")
-def comment_create(request: HttpRequest, caller: Caller) -> HttpResponse:
+def _edit_token(request: HttpRequest, given: str) -> str:
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()[: schemas.MAX_TOKEN_LENGTH]
+    return given
+
+
+NO_BODY = schemas.CommentDelete()  # a DELETE without a body sends no token in it
+
+
+def _comment(comment_id: int) -> Comment:
+    comment = Comment.objects.select_related("commenter", "thread").filter(pk=comment_id).first()
+    if comment is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
+    return comment
+
+
+@comment_routes.post(
+    "/",
+    url_name="comments",
+    operation_id="postComment",
+    summary="Post a comment as a guest.",
+    response={
+        HTTPStatus.CREATED: schemas.PostedComment,
+        HTTPStatus.ACCEPTED: schemas.PostedComment,
+        **schemas.errors(400, 403, 404, 413, 415, 429),
+    },
+    openapi_extra=RETRY_AFTER,
+)
+def comment_create(request: HttpRequest, payload: schemas.NewComment) -> Status[dict[str, Any]]:
+    """Published at once (201) or held for moderation (202)."""
+    caller = caller_of(request)
     policy = caller.policy
-    data = read_json_object(request, limit=body_limit(policy))
-    _only_fields(data, POST_FIELDS)
-    raw_thread = data.get("thread")
-    if not isinstance(raw_thread, dict):
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST,
-            {"thread": _("Say which discussion: a story id, a page address or a discussion id.")},
-        )
-    _only_fields(raw_thread, THREAD_FIELDS)
-    ref = _thread_ref(raw_thread, from_query=False)
-    body = _string(data, "body")
-    guest = actions.Guest(
-        name=_string(data, "name", max_length=MAX_FIELD_LENGTH),
-        email=_string(data, "email", max_length=MAX_FIELD_LENGTH),
-        website=_string(data, "website", max_length=MAX_FIELD_LENGTH),
+    ref = _thread_ref(payload.thread)
+    # The same form, and so the same checks and messages, as the HTML view's.
+    form = CommentForm(
+        {
+            "body": payload.body,
+            "name": payload.name,
+            "email": payload.email,
+            "website": payload.website,
+            "parent": payload.parent,
+            HONEYPOT_FIELD: payload.honeypot,
+            "rendered_at": payload.form_token,
+        }
     )
-    parent_id = _optional_id(data, "parent")
-    honeypot = _string(data, "honeypot", max_length=MAX_FIELD_LENGTH)
-    token = _string(data, "form_token", max_length=MAX_TOKEN_LENGTH)
-
+    if not form.is_valid():
+        raise ApiError(HTTPStatus.BAD_REQUEST, _api_names(form.json_errors()))
     target = find_target(ref, caller, fresh=True)
     posted = actions.post_comment(
         target=target,
         # A signed-in reader posts as themselves; the guest fields are then ignored.
-        author=signed_in_commenter(request, caller) or guest,
-        body=body,
+        author=form.author(signed_in_commenter(request, caller)),
+        body=form.cleaned_data["body"] or "",
         policy=policy,
-        meta=forms.request_meta(
-            request, honeypot=honeypot, rendered_at=token, permalink=target.permalink(request)
-        ),
-        parent_id=parent_id,
+        meta=form.request_meta(request, permalink=target.permalink(request)),
+        parent_id=form.cleaned_data.get("parent"),
     )
     return _posted(posted.comment, edit_token=posted.edit_token, policy=policy)
 
 
-def _edit_token(request: HttpRequest, data: Mapping[str, Any]) -> str:
-    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()[:MAX_TOKEN_LENGTH]
-    return _string(data, "edit_token", max_length=MAX_TOKEN_LENGTH)
-
-
-@api_endpoint("PATCH", "DELETE")
-def comment_detail(request: HttpRequest, caller: Caller, comment_id: int) -> HttpResponse:
-    policy = caller.policy
-    comment = Comment.objects.select_related("commenter", "thread").filter(pk=comment_id).first()
-    if request.method == "DELETE":
-        data = read_json_object(request, limit=SMALL_BODY_LIMIT, optional=True)
-        _only_fields(data, DELETE_FIELDS)
-        if comment is None:
-            raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
-        actions.delete_own_comment(comment=comment, token=_edit_token(request, data), policy=policy)
-        return HttpResponse(status=HTTPStatus.NO_CONTENT)
-    data = read_json_object(request, limit=body_limit(policy))
-    _only_fields(data, EDIT_FIELDS)
-    if comment is None:
-        raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
-    if "body" not in data:
-        raise ApiError(HTTPStatus.BAD_REQUEST, {"body": _("Please write a comment.")})
+@comment_routes.patch(
+    COMMENT,
+    url_name="comment",
+    operation_id="editComment",
+    summary="Edit one's own comment within the edit window.",
+    response={
+        HTTPStatus.OK: schemas.PostedComment,
+        HTTPStatus.ACCEPTED: schemas.PostedComment,
+        **schemas.errors(400, 403, 404, 413, 415),
+    },
+    openapi_extra=EDIT_TOKEN_SECURITY,
+)
+def comment_edit(
+    request: HttpRequest, payload: schemas.CommentEdit, comment_id: int = Path(..., alias="id")
+) -> Status[dict[str, Any]]:
+    """Shown (200), or held (202): the new text must now wait for a moderator."""
+    policy = caller_of(request).policy
     edited = actions.edit_comment(
-        comment=comment,
-        token=_edit_token(request, data),
-        body=_string(data, "body"),
+        comment=_comment(comment_id),
+        token=_edit_token(request, payload.edit_token),
+        body=payload.body,
         policy=policy,
     )
     return _posted(edited, edit_token=None, policy=policy, shown_status=HTTPStatus.OK)
 
 
-@api_endpoint("GET")
-def comment_replies(request: HttpRequest, caller: Caller, comment_id: int) -> HttpResponse:
-    """The replies under a top-level comment after those its thread page includes."""
-    root = threads.replied_comment(comment_id)
-    if root is None:
-        raise ApiError(HTTPStatus.NOT_FOUND, {"__all__": _("There is no such comment.")})
-    if root.thread.article_id is not None:
-        find_target(ThreadRef(article_id=root.thread.article_id), caller)  # gone once unpublished
-    try:
-        page = threads.reply_page(root=root, cursor=request.GET.get("cursor") or None)
-    except threads.InvalidCursor:
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST,
-            {"cursor": _("This page of replies does not exist. Start from the thread.")},
-        ) from None
-    response = _json(
-        {
-            "comments": [rendering.node_json(child) for child in page.root.children],
-            "next": page.next_cursor,
-            "more": page.more_replies,
-        }
+@comment_routes.delete(
+    COMMENT,
+    url_name="comment",
+    operation_id="deleteComment",
+    summary="Delete one's own comment within the edit window.",
+    response={HTTPStatus.NO_CONTENT: None, **schemas.errors(400, 403, 404, 413, 415)},
+    openapi_extra=EDIT_TOKEN_SECURITY,
+)
+def comment_delete(
+    request: HttpRequest,
+    payload: schemas.CommentDelete = NO_BODY,
+    comment_id: int = Path(..., alias="id"),
+) -> Status[None]:
+    comment = _comment(comment_id)
+    actions.delete_own_comment(
+        comment=comment,
+        token=_edit_token(request, payload.edit_token),
+        policy=caller_of(request).policy,
     )
-    patch_cache_control(response, no_cache=True, max_age=0)
-    return response
+    return Status(HTTPStatus.NO_CONTENT, None)
 
 
-@api_endpoint("GET")
-def openapi_schema(request: HttpRequest, caller: Caller) -> HttpResponse:
-    response = _json(openapi.schema(server_url=request.build_absolute_uri("/").rstrip("/")))
-    patch_cache_control(response, public=True, max_age=3600)
-    return response
-
-
-@api_endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
-def not_found(request: HttpRequest, caller: Caller) -> HttpResponse:
-    raise ApiError(
-        HTTPStatus.NOT_FOUND,
-        {
-            "__all__": _("There is nothing at this address. The API is described at %(url)s.")
-            % {"url": "/comments/api/openapi.json"}
-        },
-    )
-
-
-# The embed script -------------------------------------------------------------------------
-
-EMBED_SCRIPT = "dateline/js/embed.js"
-EMBED_STRINGS_MARKER = "{/*dateline:strings*/}"
+# The schema ---------------------------------------------------------------------------------
 
 
 @functools.cache
-def _cached_embed_source() -> str:
-    return _read_embed_source()
+def _generated_schema(path_prefix: str) -> dict[str, Any]:
+    return dict(api.get_openapi_schema(path_prefix=path_prefix))
 
 
-def _read_embed_source() -> str:
-    found = finders.find(EMBED_SCRIPT)
-    if not found or isinstance(found, list):
-        raise FileNotFoundError(EMBED_SCRIPT)
-    return Path(found).read_text(encoding="utf-8")
+def openapi_document(*, server_url: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document ninja builds from the routes and ``api_schemas``."""
+    prefix = reverse("discussion_api:openapi").removesuffix("openapi.json")
+    document = copy.deepcopy(_generated_schema(prefix))
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document
 
 
-@require_safe
-@gzip_page
-def embed_script(request: HttpRequest) -> HttpResponse:
-    """The script other sites include. Its address never changes (it is written into their
-    pages), so it is cached for an hour and revalidated by ETag rather than fingerprinted.
-    The interface strings are filled in for the reader's language (``?lang=`` or
-    Accept-Language). A script tag needs no CORS; Cross-Origin-Resource-Policy lets pages that
-    isolate themselves (COEP) load it too."""
-    lang = request.GET.get("lang", "")
-    if lang not in dict(settings.LANGUAGES):
-        lang = translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(lang):
-        words = strings.for_script(strings.EMBED_SCRIPT)
-        words["lang"] = translation.get_language() or lang
-        words["dir"] = "rtl" if translation.get_language_bidi() else "ltr"
-    source = _read_embed_source() if settings.DEBUG else _cached_embed_source()
-    script = source.replace(EMBED_STRINGS_MARKER, json.dumps(words, sort_keys=True), 1)
-    etag = quote_etag(hashlib.sha256(script.encode()).hexdigest()[:32])
-    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
-    response["ETag"] = etag
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    patch_cache_control(response, public=True, max_age=3600, stale_while_revalidate=86400)
-    patch_vary_headers(response, ("Accept-Language",))
-    return get_conditional_response(request, etag=etag, response=response) or response
+@api.get(
+    "/openapi.json",
+    url_name="openapi",
+    operation_id="getSchema",
+    summary="This document.",
+    response=schemas.OpenAPIDocument,
+)
+def openapi_schema(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
+    patch_cache_control(response, public=True, max_age=3600)
+    return openapi_document(server_url=request.build_absolute_uri("/").rstrip("/"))
+
+
+api.add_router("/threads/", thread_routes)
+api.add_router("/comments/", comment_routes)
+
+
+def route_methods() -> dict[str, list[str]]:
+    """The methods each route accepts, by URL name, as declared on the routers above."""
+    methods: dict[str, list[str]] = defaultdict(list)
+    for router in (api.default_router, thread_routes, comment_routes):
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                methods[str(path_view.url_name)] += operation.methods
+    return dict(methods)

@@ -1,5 +1,6 @@
-"""The published OpenAPI document: served, well formed, and covering every route. (Every
-response in the other API tests is validated against it through ``embed_helpers.Api``.)"""
+"""The published OpenAPI document: served, well formed, covering every route, and strict
+enough for validating against it to mean something. (Every response in the other API tests
+is validated against it through ``embed_helpers.Api``.)"""
 
 import json
 import re
@@ -8,8 +9,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import URLPattern
 
-from dateline.discussion import api_urls, openapi
-from tests.discussion.embed_helpers import API, check_schema, resolve
+from dateline.discussion import api_urls
+from tests.discussion.embed_helpers import API, check_schema, resolve, served_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,10 @@ def _refs(node):
             yield from _refs(item)
 
 
+def _allows_null(spec):
+    return spec.get("type") == "null" or any(_allows_null(o) for o in spec.get("anyOf", []))
+
+
 def test_the_schema_is_served_as_openapi_3_1_with_the_server_address(client):
     response = client.get(f"{API}/openapi.json")
 
@@ -37,14 +42,14 @@ def test_the_schema_is_served_as_openapi_3_1_with_the_server_address(client):
 
 
 def test_every_reference_in_the_schema_resolves():
-    document = openapi.schema()
+    document = served_schema()
 
     for ref in set(_refs(document)):
         assert resolve(document, ref) is not None
 
 
 def test_every_api_route_is_described():
-    described = set(openapi.schema()["paths"])
+    described = set(served_schema()["paths"])
     routes = set()
     for pattern in api_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
@@ -57,17 +62,70 @@ def test_every_api_route_is_described():
 
 
 def test_every_operation_documents_its_errors_as_the_error_schema():
-    document = openapi.schema()
+    document = served_schema()
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method == "parameters" or path.endswith("openapi.json"):
                 continue
             assert "400" in operation["responses"], (method, path)
             assert "403" in operation["responses"], (method, path)
+            for status, answer in operation["responses"].items():
+                if status.startswith("4"):
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("name", "required"),
+    [
+        ("NewComment", {"thread", "body"}),
+        ("ThreadRef", set()),
+        ("CommentEdit", {"body"}),
+        ("CommentDelete", set()),
+    ],
+)
+def test_request_bodies_name_their_required_fields_and_refuse_any_other(name, required):
+    schema = served_schema()["components"]["schemas"][name]
+
+    assert schema["additionalProperties"] is False
+    assert set(schema.get("required", [])) == required
+
+
+@pytest.mark.parametrize(
+    "name", ["Author", "Comment", "Thread", "ThreadPage", "ReplyPage", "PostedComment", "Error"]
+)
+def test_answers_declare_every_field_they_may_carry_and_which_they_always_do(name):
+    schema = served_schema()["components"]["schemas"][name]
+
+    assert schema["additionalProperties"] is False
+    assert schema["required"]
+    for field, spec in schema["properties"].items():
+        if field not in schema["required"]:
+            # A field that may be left out is left out, never sent as null.
+            assert not _allows_null(spec), (name, field)
+
+
+def test_null_is_allowed_only_where_it_is_sent():
+    schemas = served_schema()["components"]["schemas"]
+    nullable = {
+        (name, field)
+        for name in ("Author", "Comment", "ThreadPage", "ReplyPage", "PostedComment", "Thread")
+        for field, spec in schemas[name]["properties"].items()
+        if _allows_null(spec)
+    }
+
+    assert nullable == {
+        ("Author", "website"),
+        ("Comment", "parent"),
+        ("Comment", "edited"),
+        ("ThreadPage", "next"),
+        ("ThreadPage", "previous"),
+        ("ReplyPage", "next"),
+    }
 
 
 def test_the_validator_used_by_the_api_tests_notices_what_it_should():
-    document = openapi.schema()
+    document = served_schema()
     comment = {"$ref": "#/components/schemas/Comment"}
     good = {
         "id": 1,

@@ -7,8 +7,8 @@ from http import HTTPStatus
 
 import pytest
 
-from dateline.discussion import api
-from dateline.discussion.api import EMBED_STRINGS_MARKER
+from dateline.discussion import embed
+from dateline.discussion.embed import EMBED_STRINGS_MARKER
 from dateline.discussion.strings import EMBED_SCRIPT
 
 pytestmark = pytest.mark.django_db
@@ -76,14 +76,14 @@ def test_an_unknown_language_falls_back_to_the_sites(client):
 
 
 def test_every_string_the_script_uses_is_translatable_and_none_is_unused():
-    source = api._read_embed_source()
+    source = embed._read_embed_source()
     used = set(re.findall(r'\bt\("(\w+)"\)', source))
 
     assert used == set(EMBED_SCRIPT)
 
 
 def test_the_script_builds_the_page_without_html_strings_or_eval():
-    source = api._read_embed_source()
+    source = embed._read_embed_source()
 
     for forbidden in (
         "innerHTML",
