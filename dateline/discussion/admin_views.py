@@ -46,6 +46,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from dateline.discussion import actions
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.server.requeststate import Slot
 
 MODERATE_PERMISSION = "discussion.change_comment"
 QUEUE_URL_NAME = "discussion_comments:index"
@@ -89,14 +90,19 @@ def moderator_required(view: Callable[..., HttpResponseBase]) -> Callable[..., H
     return wrapped
 
 
+WAITING_COUNT = Slot[int](
+    "comments waiting for moderation",
+    doc=(
+        "How many comments wait for a moderator, counted by the first caller of waiting_count "
+        "(the admin menu's badge and the queue both ask)."
+    ),
+)
+
+
 def waiting_count(request: HttpRequest) -> int:
     """Comments waiting for a moderator: one COUNT over the (status, created_at) index, so the
     menu can show it on every admin page; counted once per request however often it is asked."""
-    cached: int | None = getattr(request, "_dateline_waiting_count", None)
-    if cached is None:
-        cached = Comment.objects.awaiting_moderation().count()
-        setattr(request, "_dateline_waiting_count", cached)  # noqa: B010 - not a declared attribute
-    return cached
+    return WAITING_COUNT.get_or_set(request, lambda: Comment.objects.awaiting_moderation().count())
 
 
 def _moderator(request: HttpRequest) -> User | None:

@@ -39,6 +39,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from dateline.discussion import api_json
 from dateline.discussion.models import DiscussionSettings
+from dateline.server.requeststate import Slot
 from dateline.web import normalise_origin, own_origins
 
 ALLOWED_REQUEST_HEADERS = "Accept-Language, Authorization, Content-Type"
@@ -83,16 +84,18 @@ def caller_for(request: HttpRequest) -> Caller:
     return Caller(origin, cross, cross and origin in allowed, allowed, policy)
 
 
-_CALLER_ATTRIBUTE = "_dateline_api_caller"
+CALLER = Slot[Caller](
+    "API caller",
+    doc=(
+        "Who calls the JSON API (origin, cross-origin or not, allowed or not) and under which "
+        "discussion settings: decided once per request, by guard or the first caller_of."
+    ),
+)
 
 
 def caller_of(request: HttpRequest) -> Caller:
     """The caller ``guard`` decided on for this request (decided here if it did not run)."""
-    caller = getattr(request, _CALLER_ATTRIBUTE, None)
-    if caller is None:
-        caller = caller_for(request)
-        setattr(request, _CALLER_ATTRIBUTE, caller)
-    return caller
+    return CALLER.get_or_set(request, lambda: caller_for(request))
 
 
 def _refusal(status: int, message: str) -> HttpResponse:

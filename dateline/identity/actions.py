@@ -23,7 +23,7 @@ from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion import actions as discussion_actions
 from dateline.discussion.models import Ban, Comment, Commenter
-from dateline.identity import session
+from dateline.identity import selectors, session
 from dateline.identity.models import IdentitySettings, UsedEmailLink
 from dateline.identity.profiles import ProviderProfile, clean_display_name
 from dateline.notifications import actions as notification_actions
@@ -100,7 +100,7 @@ def sign_in_commenter(*, request: HttpRequest, commenter: Commenter) -> None:
     request.session.cycle_key()
     request.session[session.COMMENTER_KEY] = commenter.pk
     session.clear_pending(request)
-    request.__dict__.pop("_dateline_commenter", None)  # selectors.current_commenter's memo
+    selectors.COMMENTER.clear(request)
 
 
 def sign_out_commenter(request: HttpRequest) -> None:
@@ -111,7 +111,7 @@ def sign_out_commenter(request: HttpRequest) -> None:
     request.session.pop(session.COMMENTER_KEY, None)
     session.clear_pending(request)
     request.session.cycle_key()
-    request.__dict__.pop("_dateline_commenter", None)
+    selectors.COMMENTER.clear(request)
 
 
 # Verified guests --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from dateline.discussion.models import Commenter
 from dateline.identity import session
 from dateline.server import siteconfig
+from dateline.server.requeststate import Slot
 
 # How each built-in provider is named to readers ("Log in with …", "… your X account").
 PROVIDER_NAMES = {
@@ -31,6 +32,14 @@ BRANDS = {
 }
 SIGNED_IN_KINDS = (Commenter.Kind.PROVIDER, Commenter.Kind.VERIFIED_EMAIL)
 
+COMMENTER = Slot[Commenter | None](
+    "signed-in commenter",
+    doc=(
+        "The reader's signed-in commenting identity (None: a guest or an anonymous reader), read "
+        "by the first caller of current_commenter; forgotten when the reader signs in or out."
+    ),
+)
+
 
 @dataclass(frozen=True)
 class ProviderChoice:
@@ -45,19 +54,20 @@ class ProviderChoice:
 
 def current_commenter(request: HttpRequest) -> Commenter | None:
     """The reader's signed-in commenting identity, or None (guests and anonymous readers).
-    Remembered on the request, so a page that asks twice queries once."""
-    if hasattr(request, "_dateline_commenter"):
-        cached: Commenter | None = request._dateline_commenter
-        return cached
-    commenter = None
-    if session.has_session(request):
-        pk = request.session.get(session.COMMENTER_KEY)
-        if isinstance(pk, int):
-            commenter = Commenter.objects.filter(pk=pk, kind__in=SIGNED_IN_KINDS).first()
-            if commenter is None:
-                # The identity was deleted (by its owner elsewhere, or a moderator).
-                request.session.pop(session.COMMENTER_KEY, None)
-    request._dateline_commenter = commenter  # type: ignore[attr-defined]
+    Remembered on the request (``COMMENTER``), so a page that asks twice queries once."""
+    return COMMENTER.get_or_set(request, lambda: _signed_in_commenter(request))
+
+
+def _signed_in_commenter(request: HttpRequest) -> Commenter | None:
+    if not session.has_session(request):
+        return None
+    pk = request.session.get(session.COMMENTER_KEY)
+    if not isinstance(pk, int):
+        return None
+    commenter = Commenter.objects.filter(pk=pk, kind__in=SIGNED_IN_KINDS).first()
+    if commenter is None:
+        # The identity was deleted (by its owner elsewhere, or a moderator).
+        request.session.pop(session.COMMENTER_KEY, None)
     return commenter
 
 

@@ -26,6 +26,7 @@ from dateline.newsroom.models import (
 )
 from dateline.newsroom.structured_data import article_json_ld
 from dateline.server import siteconfig
+from dateline.server.requeststate import Slot
 
 HOME_TOP_STORIES = 5
 HOME_STORIES_PER_SECTION = 4
@@ -47,10 +48,20 @@ def attach_sections(articles: Iterable[ArticlePage]) -> None:
         article.section = sections.get(article.path[: -Page.steplen])
 
 
+TOP_SECTIONS = Slot[dict[int, list[SectionPage]]](
+    "top sections",
+    doc=(
+        "The live, public sections right below each front page asked for (by the front "
+        "page's id): the navigation and the front page's groups. Given by the site snapshot, "
+        "or read by the first caller of top_sections."
+    ),
+)
+
+
 def top_sections(request: HttpRequest, root: Page) -> list[SectionPage]:
     """The sections right below the front page, for the navigation and the front page's
-    groups: fetched once per request, whichever asks first."""
-    cache: dict[int, list[SectionPage]] = request.__dict__.setdefault("_dateline_top_sections", {})
+    groups: fetched once per request, whichever asks first (or from the site snapshot)."""
+    cache = TOP_SECTIONS.get_or_set(request, dict)
     if root.pk not in cache:
         cache[root.pk] = list(
             SectionPage.objects.child_of(root)
@@ -163,7 +174,7 @@ def _section_of(article: ArticlePage) -> SectionPage | None:
     found = siteconfig.shared("sections-by-path", _sections_by_path).get(
         article.path[: -Page.steplen]
     )
-    return siteconfig.copy_for_request(found) if found is not None else None  # type: ignore[return-value]
+    return siteconfig.copy_for_request(found) if found is not None else None
 
 
 class StoryParts:

@@ -61,7 +61,7 @@ def _copy(kept: _Kept) -> ArticlePage:
     article._state.fields_cache[THREAD_CACHE_NAME] = (
         siteconfig.copy_for_request(kept.thread) if kept.thread is not None else None
     )
-    return article  # type: ignore[return-value]
+    return article
 
 
 def _numbers(story_id: int, thread_id: int | None) -> tuple[int | None, int] | None:
@@ -99,7 +99,7 @@ def kept_story(
         if len(_kept) >= MAX_STORIES:
             _kept.clear()
         _kept[key] = _Kept(
-            article=siteconfig.copy_for_request(article),  # type: ignore[arg-type]
+            article=siteconfig.copy_for_request(article),
             thread=siteconfig.copy_for_request(thread) if thread is not None else None,
             generations=numbers,
         )

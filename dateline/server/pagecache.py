@@ -82,6 +82,8 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
+from dateline.server.requeststate import Slot
+
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "pages"
@@ -392,12 +394,18 @@ class Declared:
     expires_at: float | None = None
 
 
+DECLARED = Slot[Declared](
+    "page cache declarations",
+    doc=(
+        "That this request's response may be cached, and the counters that invalidate it "
+        "(``depend_on``); unset for responses nobody declared, which are never stored."
+    ),
+)
+
+
 def depend_on(request: HttpRequest, *names: str, expires_at: float | None = None) -> None:
     """Declare that this request's response may be cached and what invalidates it."""
-    declared: Declared | None = getattr(request, "_pagecache", None)
-    if declared is None:
-        declared = Declared(names={GEN_SITE})
-        request._pagecache = declared  # type: ignore[attr-defined]
+    declared = DECLARED.get_or_set(request, lambda: Declared(names={GEN_SITE}))
     declared.names.update(names)
     if expires_at is not None:
         declared.expires_at = min(expires_at, declared.expires_at or expires_at)
@@ -589,7 +597,7 @@ class PageCacheMiddleware:
             return self._uncached(request, self.get_response(request), "uncacheable")
 
         response = self.get_response(request)
-        declared: Declared | None = getattr(request, "_pagecache", None)
+        declared = DECLARED.get(request)
         if declared is None or not _storable(request, response):
             return self._uncached(request, response, "uncacheable")
         assert isinstance(response, HttpResponse)
@@ -649,7 +657,7 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _uncached(request: HttpRequest, response: HttpResponseBase, why: str) -> HttpResponseBase:
-        if getattr(request, "_pagecache", None) is None:
+        if not DECLARED.is_set(request):
             return response
         if "Cache-Control" not in response:
             patch_cache_control(response, private=True, no_cache=True)

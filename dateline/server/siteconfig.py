@@ -7,8 +7,8 @@ settings, the sections in the navigation, and whether any view restriction exist
 queries on a story page, for rows that change only when an editor saves them — and every such
 save bumps ``gen:site`` (``dateline.server.invalidation``). ``SiteConfigMiddleware`` keeps
 them per process and hands each request its own copies, in the places Wagtail and Dateline
-look first (``request._wagtail_site`` with its root page, the settings' per-request
-attributes, the navigation's per-request list), so their callers get them without a query.
+look first (Wagtail's site and settings through ``requeststate.give_wagtail_site``, the
+navigation in ``newsroom.listings.TOP_SECTIONS``), so their callers get them without a query.
 While a request runs, ``no_view_restrictions()`` tells page code that no page of any site is
 restricted, so it can skip looking (almost every newsroom has none).
 
@@ -36,7 +36,7 @@ from django.http.response import HttpResponseBase
 from wagtail.contrib.settings.models import BaseSiteSetting
 from wagtail.models import Site
 
-from dateline.server import pagecache
+from dateline.server import pagecache, requeststate
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Snapshot:
     generation: int
     site: Site | None
     root_page: Any  # the site's root page, specific (a HomePage)
-    settings: tuple[tuple[str, Model], ...]  # (Wagtail's per-request attribute name, row)
+    settings: tuple[Model, ...]  # a row per settings model
     nav_sections: tuple[Any, ...]  # newsroom.listings.top_sections of the root page
     view_restrictions: bool  # whether any page anywhere has a view restriction
     # Values derived from rows that only change with gen:site (``shared``).
@@ -100,12 +100,20 @@ def _setting_models() -> tuple[type[BaseSiteSetting], ...]:
     return (NewsroomSettings, DiscussionSettings)
 
 
-def copy_for_request(instance: Model) -> Model:
-    """A shared model instance's own copy for this request (see the module docstring)."""
+def copy_for_request[M: Model](instance: M) -> M:
+    """A shared model instance's own copy for this request (see the module docstring): the
+    same field values, no related objects."""
     duplicate = copy.copy(instance)
     duplicate._state.fields_cache = {}
-    duplicate.__dict__.pop("_page_url_cache", None)
     return duplicate
+
+
+def _fresh_row[M: Model](row: M) -> M:
+    """A settings row's own copy for this request, built as if just read from the database
+    (``Model.from_db``), so the per-instance caches its class keeps (Wagtail's page URLs of
+    a setting) start empty instead of being shared."""
+    names = [f.attname for f in row._meta.concrete_fields]
+    return type(row).from_db(row._state.db, names, [getattr(row, n) for n in names])
 
 
 def _load(request: HttpRequest, generation: int) -> Snapshot:
@@ -118,12 +126,11 @@ def _load(request: HttpRequest, generation: int) -> Snapshot:
     if site is None:
         return Snapshot(generation, None, None, (), (), view_restrictions)
     root_page = site.root_page.specific
-    rows = [(m.get_cache_attr_name(), m.for_site(site)) for m in _setting_models()]
     return Snapshot(
         generation=generation,
         site=copy_for_request(site),
         root_page=copy_for_request(root_page),
-        settings=tuple((name, copy_for_request(row)) for name, row in rows),
+        settings=tuple(_fresh_row(m.for_site(site)) for m in _setting_models()),
         nav_sections=tuple(copy_for_request(s) for s in top_sections(request, root_page)),
         view_restrictions=view_restrictions,
     )
@@ -140,21 +147,20 @@ def prime(request: HttpRequest) -> Snapshot:
             if len(_snapshots) >= MAX_HOSTS:
                 _snapshots.clear()
             _snapshots[key] = snapshot
+    from dateline.newsroom.listings import TOP_SECTIONS
+
     if snapshot.site is None:
-        request._wagtail_site = None  # type: ignore[attr-defined]
+        requeststate.give_wagtail_site(request, None)
         return snapshot
     site = copy_for_request(snapshot.site)
     root_page = copy_for_request(snapshot.root_page)
-    site._state.fields_cache["root_page"] = root_page
-    request._wagtail_site = site  # type: ignore[attr-defined]
-    for name, row in snapshot.settings:
-        mine = copy_for_request(row)
-        mine._request = request  # type: ignore[attr-defined]  # as BaseSiteSetting.for_request does
-        setattr(request, name, mine)
+    Site.root_page.field.set_cached_value(site, root_page)
+    requeststate.give_wagtail_site(request, site, [_fresh_row(row) for row in snapshot.settings])
     # newsroom.listings.top_sections looks here first.
-    request.__dict__["_dateline_top_sections"] = {
-        root_page.pk: [copy_for_request(section) for section in snapshot.nav_sections]
-    }
+    TOP_SECTIONS.set(
+        request,
+        {root_page.pk: [copy_for_request(section) for section in snapshot.nav_sections]},
+    )
     return snapshot
 
 
