@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 
 from dateline import ratelimits
 from dateline.addresses import normalise_email
+from dateline.discussion import invalidation as page_invalidation
 from dateline.discussion import spam, targets, text
 from dateline.discussion.errors import CommenterBanned, CommentError, CommentsClosed, NotAllowed
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.discussion.reasons import Reason, reason
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions as notifications
-from dateline.server import invalidation as page_invalidation
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
 MAX_WEBSITE_LENGTH = 200

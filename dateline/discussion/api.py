@@ -49,6 +49,7 @@ from dateline.discussion.api_json import (
 )
 from dateline.discussion.errors import NotAllowed, NotFound
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
+from dateline.discussion.invalidation import thread_gen
 from dateline.discussion.models import Comment, Commenter, DiscussionSettings
 from dateline.identity.selectors import current_commenter
 from dateline.server import pagecache
@@ -246,7 +247,7 @@ def thread_detail(
     part = (
         pagecache.fragment(
             f"thread-json|{thread.pk}|{caller.policy.pk}|{cursor or ''}",
-            [pagecache.GEN_SITE, pagecache.thread_gen(thread.pk)],
+            [pagecache.GEN_SITE, thread_gen(thread.pk)],
             comments,
         )
         if exists

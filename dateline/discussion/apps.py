@@ -6,3 +6,13 @@ class DiscussionConfig(AppConfig):
     name = "dateline.discussion"
     label = "discussion"
     verbose_name = _("Reader discussion")
+
+    def ready(self) -> None:
+        from dateline.discussion import invalidation
+        from dateline.discussion.models import DiscussionSettings, Thread
+        from dateline.server import invalidation as server_invalidation
+
+        # What invalidates readers' pages (docs/architecture.md, "Reads that cost nothing
+        # twice"); comments shown, hidden or edited are invalidated by the actions that do it.
+        server_invalidation.bump_site_on_change(DiscussionSettings)
+        server_invalidation.on_change(Thread, then=invalidation.thread_changed)

@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from dateline.discussion import strings, targets, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
+from dateline.discussion.invalidation import thread_gen
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.identity.session import has_session, pop_draft
 from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, NewsroomSettings
@@ -250,7 +251,7 @@ def thread_part(
         ]
     )
     # gen:site covers the discussion and newsroom settings (page size, order, time format).
-    return pagecache.fragment(key, [pagecache.GEN_SITE, pagecache.thread_gen(thread.pk)], build)
+    return pagecache.fragment(key, [pagecache.GEN_SITE, thread_gen(thread.pk)], build)
 
 
 # Where the form's per-request render stamp goes in a shared copy of the form.

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import invalidation as discussion_invalidation
 from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import selectors, session
 from dateline.identity.models import IdentitySettings, UsedEmailLink
@@ -29,7 +30,6 @@ from dateline.identity.profiles import ProviderProfile, clean_display_name
 from dateline.notifications import actions as notification_actions
 from dateline.notifications import emails
 from dateline.notifications.models import OutboundMessage
-from dateline.server import invalidation as page_invalidation
 
 EMAIL_LINK_SALT = "dateline.identity.email-link"
 EMAIL_PROVIDER = "email"
@@ -373,7 +373,7 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
         # replies to it: that would tie the address to comments that no longer point to it.
         notification_actions.comments_disowned(comment_ids=ids)
         # The name and website just left every page these comments are on, cached or not.
-        page_invalidation.comments_changed(ids)
+        discussion_invalidation.comments_changed(ids)
         now = timezone.now()
         banned = (
             Ban.objects.filter(commenter=locked)

@@ -6,3 +6,14 @@ class IdentityConfig(AppConfig):
     name = "dateline.identity"
     label = "identity"
     verbose_name = _("Reader identities")
+
+    def ready(self) -> None:
+        from allauth.socialaccount.models import SocialApp
+
+        from dateline.identity.models import IdentitySettings
+        from dateline.server import invalidation
+
+        # The comment form on every page shows the enabled providers' icons: a provider added,
+        # changed or removed (from its first save) bumps gen:site, as the settings do.
+        invalidation.bump_site_on_change(IdentitySettings)
+        invalidation.bump_site_on_change(SocialApp, new_rows=True)

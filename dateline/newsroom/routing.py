@@ -72,7 +72,7 @@ def _numbers(story_id: int, thread_id: int | None) -> tuple[int | None, int] | N
         return None
     names = [pagecache.page_gen(story_id)]
     if thread_id is not None:
-        names.append(pagecache.thread_gen(thread_id))
+        names.append(pagecache.gen_name("thread", thread_id))
     try:
         page_number = pagecache.read_numbers(names)[0]
     except Exception:  # a cache outage: the database still answers

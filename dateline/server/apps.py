@@ -6,6 +6,8 @@ class ServerConfig(AppConfig):
     label = "server"
 
     def ready(self) -> None:
-        from dateline.server import invalidation
+        from dateline.server import invalidation, pagecache
 
         invalidation.connect()
+        # Wagtail's sitemap lists every page: it changes with the lists.
+        pagecache.cache_views("sitemap")

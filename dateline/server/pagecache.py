@@ -1,12 +1,13 @@
 """Whole-page cache for anonymous readers, with precise invalidation by generation counters.
 
 What is cached
-    The rendered bytes and headers of reader pages — articles, sections, the home page, the
-    feeds below them (all served by Wagtail) and the author, tag and sitemap views — for readers
-    who are not signed in. A page is *declared* cacheable by the code that serves it:
-    ``dateline.server.wagtail_hooks`` declares every Wagtail page it serves, and
-    ``CACHED_VIEWS`` names the Django views. Nothing else is ever stored, so a new endpoint is
-    uncached until someone decides otherwise.
+    The rendered bytes and headers of reader pages — every page Wagtail serves (articles,
+    sections, the home page, the feeds below them) and the Django views an app names with
+    ``cache_views`` (the newsroom's author and tag pages, the sitemap) — for readers who are
+    not signed in. A page is *declared* cacheable by the code that serves it:
+    ``dateline.server.wagtail_hooks`` declares every Wagtail page it serves (with what
+    ``page_dependencies`` says it depends on), ``cache_views`` the views. Nothing else is ever
+    stored, so a new endpoint is uncached until someone decides otherwise.
 
 When a response is stored (``_storable``)
     GET, status 200, not streamed, no ``Set-Cookie``, no ``private``/``no-cache``/``no-store``
@@ -27,10 +28,11 @@ How a lookup works
 Invalidation (O(1), across processes)
     Every entry records the *generation* numbers it was rendered under: ``gen:site`` (the
     navigation, settings, authors — on every page), ``gen:page:<id>`` for the Wagtail page, and
-    ``gen:lists`` for pages that list articles. An entry whose recorded numbers differ from the
+    ``gen:lists`` for pages that list other pages (sections, feeds). Apps add counters of their
+    own kinds (``gen_name("thread", 12)``). An entry whose recorded numbers differ from the
     current ones is a miss. Invalidating is incrementing a number (``bump``) — whatever the
-    number of cached URLs, query strings or languages. ``dateline.server.invalidation`` decides
-    which numbers a publish, unpublish, move, delete or comment change bumps.
+    number of cached URLs, query strings or languages. ``dateline.server.invalidation`` bumps
+    them for changes to pages and sites, and for whatever the apps register there.
 
     With Redis (``REDIS_URL``) the numbers live in Redis beside the pages, shared by every
     process and machine. With the local-memory cache, pages are per process but the numbers
@@ -93,10 +95,6 @@ GEN_ANY = "gen:any"
 GEN_SITE = "gen:site"
 GEN_LISTS = "gen:lists"
 
-# Views (by URL name) whose pages are cached; Wagtail pages are declared by the serve hook.
-CACHED_VIEWS = frozenset(
-    {"newsroom:author_index", "newsroom:author", "newsroom:tag", "sitemap", "robots_txt"}
-)
 # Paths that are never looked up: they are never stored either, this only saves the lookup.
 NEVER_PREFIXES = (
     "/admin/",
@@ -116,12 +114,14 @@ ALLOWED_VARY = frozenset({"accept-language", "cookie"})
 NOT_STORED_HEADERS = frozenset({"x-cache", "date", "age"})
 
 
+def gen_name(kind: str, key: int | str) -> str:
+    """The counter of one thing of a kind: ``gen:page:12``, or an app's own kind (the
+    discussion's ``gen:thread:<id>``)."""
+    return f"gen:{kind}:{key}"
+
+
 def page_gen(page_id: int) -> str:
-    return f"gen:page:{page_id}"
-
-
-def thread_gen(thread_id: int) -> str:
-    return f"gen:thread:{thread_id}"
+    return gen_name("page", page_id)
 
 
 # Generation counters ------------------------------------------------------------------------
@@ -402,6 +402,27 @@ DECLARED = Slot[Declared](
     ),
 )
 
+# Views (by URL name) whose pages are cached and the counters each depends on besides gen:site;
+# filled by the apps (``cache_views``). Wagtail pages are declared by the serve hook.
+_cached_views: dict[str, tuple[str, ...]] = {}
+# How a Wagtail page of a registered class declares its counters (``page_dependencies``).
+_page_dependencies: dict[type, Callable[[Any], Sequence[str]]] = {}
+
+
+def cache_views(*view_names: str, depends_on: Sequence[str] = (GEN_LISTS,)) -> None:
+    """Cache the pages of these views (URL names, ``"app:name"``), invalidated by gen:site and
+    ``depends_on``. Called from an app's ``ready()``."""
+    for name in view_names:
+        _cached_views[name] = tuple(depends_on)
+
+
+def page_dependencies(model: type, names: Callable[[Any], Sequence[str]]) -> None:
+    """What a served Wagtail page of ``model`` (or a subclass) depends on, instead of the
+    default: its own ``gen:page:<id>`` and ``gen:lists``, since a page that lists others
+    (sections, feeds) changes with every one of them. A page that lists nothing registers
+    ``lambda page: [page_gen(page.pk)]``. Called from an app's ``ready()``."""
+    _page_dependencies[model] = names
+
 
 def depend_on(request: HttpRequest, *names: str, expires_at: float | None = None) -> None:
     """Declare that this request's response may be cached and what invalidates it."""
@@ -412,12 +433,14 @@ def depend_on(request: HttpRequest, *names: str, expires_at: float | None = None
 
 
 def depend_on_page(request: HttpRequest, page: Any) -> None:
-    """A Wagtail page: its own changes, plus every published story when it lists stories."""
-    from dateline.newsroom.models import ArticlePage
-
-    names = [page_gen(page.pk)]
-    if not isinstance(page, ArticlePage):
-        names.append(GEN_LISTS)
+    """A Wagtail page: what its class registered (``page_dependencies``), or else its own
+    changes plus every page it may list; never past the page's expiry time."""
+    for model, derive in _page_dependencies.items():
+        if isinstance(page, model):
+            names = list(derive(page))
+            break
+    else:
+        names = [page_gen(page.pk), GEN_LISTS]
     expire_at = getattr(page, "expire_at", None)
     depend_on(request, *names, expires_at=expire_at.timestamp() if expire_at else None)
 
@@ -616,8 +639,8 @@ class PageCacheMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> None:
         match = request.resolver_match
-        if match is not None and match.view_name in CACHED_VIEWS:
-            depend_on(request, GEN_LISTS)
+        if match is not None and match.view_name in _cached_views:
+            depend_on(request, *_cached_views[match.view_name])
 
     @staticmethod
     def _store(

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dateline.discussion import actions as discussion_actions
 from dateline.discussion import targets
+from dateline.discussion.invalidation import thread_gen
 from dateline.discussion.models import Comment
 from dateline.server import pagecache
 from tests.factories import discussion_policy, make_article, post_guest_comment
@@ -74,7 +75,7 @@ def test_a_second_reader_gets_the_rendered_thread_without_its_queries(client, ar
     for _ in range(2):  # the process's site snapshot, the story, the fragments
         client.get(article.url)
     first, _ = _queries(Client(), article.url)
-    pagecache.bump(pagecache.thread_gen(comment.thread_id))  # as a change to the thread would
+    pagecache.bump(thread_gen(comment.thread_id))  # as a change to the thread would
     rebuilt, content = _queries(Client(), article.url)
 
     assert b"The crossing takes ten minutes" in content
@@ -182,7 +183,7 @@ def test_a_result_built_while_its_thread_changed_is_not_reused(article, policy):
     """The numbers are read before the database: a bump during the build makes the stored
     result stale at once."""
     thread = discussion_actions.thread_for_article(article=article)
-    names = [pagecache.thread_gen(thread.pk)]
+    names = [thread_gen(thread.pk)]
     builds: list[int] = []
 
     def build() -> int:
@@ -425,7 +426,7 @@ def test_a_kept_story_past_its_expiry_time_has_no_thread_json(article, policy):
 
 
 def test_a_request_reads_each_number_once_and_sees_its_own_bumps(db):
-    name = pagecache.thread_gen(424242)
+    name = thread_gen(424242)
     with pagecache.numbers_for_request():
         first = pagecache.read_numbers([name])[0]
         pagecache.generations().bump([name])  # another process's write, mid-request
@@ -436,7 +437,7 @@ def test_a_request_reads_each_number_once_and_sees_its_own_bumps(db):
 
 
 def test_a_fragment_kept_by_the_process_is_checked_against_the_numbers(db):
-    name = pagecache.thread_gen(434343)
+    name = thread_gen(434343)
     builds: list[int] = []
 
     def build() -> str:
