@@ -11,8 +11,11 @@ class DiscussionConfig(AppConfig):
         from dateline.discussion import invalidation
         from dateline.discussion.models import DiscussionSettings, Thread
         from dateline.server import invalidation as server_invalidation
+        from dateline.server import siteconfig
 
         # What invalidates readers' pages (docs/architecture.md, "Reads that cost nothing
         # twice"); comments shown, hidden or edited are invalidated by the actions that do it.
         server_invalidation.bump_site_on_change(DiscussionSettings)
         server_invalidation.on_change(Thread, then=invalidation.thread_changed)
+        # Read on every reader page: the settings in the site snapshot.
+        siteconfig.register_setting(DiscussionSettings)

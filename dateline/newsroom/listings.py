@@ -51,9 +51,9 @@ def attach_sections(articles: Iterable[ArticlePage]) -> None:
 TOP_SECTIONS = Slot[dict[int, list[SectionPage]]](
     "top sections",
     doc=(
-        "The live, public sections right below each front page asked for (by the front "
-        "page's id): the navigation and the front page's groups. Given by the site snapshot, "
-        "or read by the first caller of top_sections."
+        "The live, public sections right below each front page asked for (by the front page's "
+        "id): the navigation and the front page's groups. Given by the site snapshot "
+        "(give_top_sections), or read by the first caller of top_sections."
     ),
 )
 
@@ -71,6 +71,17 @@ def top_sections(request: HttpRequest, root: Page) -> list[SectionPage]:
             .only(*SECTION_FIELDS)
         )
     return cache[root.pk]
+
+
+def load_top_sections(request: HttpRequest, root: Page) -> tuple[SectionPage, ...]:
+    """The site snapshot's copy of the navigation (``siteconfig.contribute`` in
+    ``NewsroomConfig.ready``): every change to a section bumps gen:site."""
+    return tuple(siteconfig.copy_for_request(s) for s in top_sections(request, root))
+
+
+def give_top_sections(request: HttpRequest, root: Page, sections: tuple[SectionPage, ...]) -> None:
+    """This request's own copies of the snapshot's navigation, where ``top_sections`` looks."""
+    TOP_SECTIONS.set(request, {root.pk: [siteconfig.copy_for_request(s) for s in sections]})
 
 
 def _home_page_number(request: HttpRequest) -> int:

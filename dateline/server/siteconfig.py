@@ -2,15 +2,26 @@
 ``gen:site`` moves.
 
 Every reader request needs the Wagtail ``Site`` for its host (Wagtail matches hostname and
-port in one of the heavier queries of a page), its root page, the newsroom and discussion
-settings, the sections in the navigation, and whether any view restriction exists: seven
-queries on a story page, for rows that change only when an editor saves them — and every such
-save bumps ``gen:site`` (``dateline.server.invalidation``). ``SiteConfigMiddleware`` keeps
-them per process and hands each request its own copies, in the places Wagtail and Dateline
-look first (Wagtail's site and settings through ``requeststate.give_wagtail_site``, the
-navigation in ``newsroom.listings.TOP_SECTIONS``), so their callers get them without a query.
-While a request runs, ``no_view_restrictions()`` tells page code that no page of any site is
-restricted, so it can skip looking (almost every newsroom has none).
+port in one of the heavier queries of a page), its root page, the apps' settings rows, what
+the apps derive from the site (the newsroom's sections for the navigation), and whether any
+view restriction exists: seven queries on a story page, for rows that change only when an
+editor saves them — and every such save bumps ``gen:site`` (``dateline.server.invalidation``).
+``SiteConfigMiddleware`` keeps them per process and hands each request its own copies, where
+their readers look first (Wagtail's site and settings through
+``requeststate.give_wagtail_site``, each app's contribution where the app puts it), so their
+callers get them without a query. While a request runs, ``no_view_restrictions()`` tells page
+code that no page of any site is restricted, so it can skip looking (almost every newsroom
+has none).
+
+What goes into a snapshot is registered by the apps from their ``ready()``:
+
+- ``register_setting(Model)``: a Wagtail site-settings model read on reader pages;
+- ``contribute(name, load=…, give=…)``: a value derived from the site's root page, loaded once
+  per snapshot and given to each request (``give`` puts the request's own copy where the
+  app's code looks for it).
+
+Whatever a snapshot holds must bump ``gen:site`` whenever it changes: register its models with
+``invalidation.bump_site_on_change`` too.
 
 Copies, not shared instances: a model instance caches related objects on itself, and a page
 reached through ``site.root_page`` caches its specific page and URLs; sharing one between
@@ -34,7 +45,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from wagtail.contrib.settings.models import BaseSiteSetting
-from wagtail.models import Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from dateline.server import pagecache, requeststate
 
@@ -47,12 +58,45 @@ MAX_HOSTS = 64
 
 
 @dataclass(frozen=True)
+class Contribution[T]:
+    """A value an app derives from the site, kept in the snapshot (see the module docstring)."""
+
+    name: str
+    # Read once per snapshot, from this first request and the site's root page (specific).
+    load: Callable[[HttpRequest, Page], T]
+    # Give this request its own copy of the value (``copy_for_request``), where the app's
+    # code will look for it.
+    give: Callable[[HttpRequest, Page, T], None]
+
+
+_setting_models: dict[type[BaseSiteSetting], None] = {}  # in registration order
+_contributions: dict[str, Contribution[Any]] = {}
+
+
+def register_setting(model: type[BaseSiteSetting]) -> None:
+    """Keep this settings model's row for the site in the snapshot: ``Model.for_request``
+    then finds it on the request. Called from an app's ``ready()``."""
+    _setting_models[model] = None
+
+
+def contribute[T](
+    name: str,
+    *,
+    load: Callable[[HttpRequest, Page], T],
+    give: Callable[[HttpRequest, Page, T], None],
+) -> None:
+    """Keep a value derived from the site in the snapshot (see ``Contribution``). Called from
+    an app's ``ready()``."""
+    _contributions[name] = Contribution(name=name, load=load, give=give)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     generation: int
     site: Site | None
-    root_page: Any  # the site's root page, specific (a HomePage)
-    settings: tuple[Model, ...]  # a row per settings model
-    nav_sections: tuple[Any, ...]  # newsroom.listings.top_sections of the root page
+    root_page: Any  # the site's root page, specific
+    settings: tuple[Model, ...]  # a row per registered settings model
+    contributions: tuple[tuple[Contribution[Any], Any], ...]  # each with its value
     view_restrictions: bool  # whether any page anywhere has a view restriction
     # Values derived from rows that only change with gen:site (``shared``).
     derived: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -93,13 +137,6 @@ def no_view_restrictions() -> bool:
     return snapshot is not None and not snapshot.view_restrictions
 
 
-def _setting_models() -> tuple[type[BaseSiteSetting], ...]:
-    from dateline.discussion.models import DiscussionSettings
-    from dateline.newsroom.models import NewsroomSettings
-
-    return (NewsroomSettings, DiscussionSettings)
-
-
 def copy_for_request[M: Model](instance: M) -> M:
     """A shared model instance's own copy for this request (see the module docstring): the
     same field values, no related objects."""
@@ -117,10 +154,6 @@ def _fresh_row[M: Model](row: M) -> M:
 
 
 def _load(request: HttpRequest, generation: int) -> Snapshot:
-    from wagtail.models import PageViewRestriction
-
-    from dateline.newsroom.listings import top_sections
-
     view_restrictions = PageViewRestriction.objects.exists()
     site = Site.find_for_request(request)
     if site is None:
@@ -130,14 +163,15 @@ def _load(request: HttpRequest, generation: int) -> Snapshot:
         generation=generation,
         site=copy_for_request(site),
         root_page=copy_for_request(root_page),
-        settings=tuple(_fresh_row(m.for_site(site)) for m in _setting_models()),
-        nav_sections=tuple(copy_for_request(s) for s in top_sections(request, root_page)),
+        settings=tuple(_fresh_row(model.for_site(site)) for model in _setting_models),
+        contributions=tuple((c, c.load(request, root_page)) for c in _contributions.values()),
         view_restrictions=view_restrictions,
     )
 
 
 def prime(request: HttpRequest) -> Snapshot:
-    """Put this request's site, root page, settings and navigation where their readers look."""
+    """Put this request's site, root page, settings and the apps' contributions where their
+    readers look."""
     key = (request.get_host(), request.get_port())
     generation = pagecache.read_numbers([pagecache.GEN_SITE])[0]
     snapshot = _snapshots.get(key)
@@ -147,8 +181,6 @@ def prime(request: HttpRequest) -> Snapshot:
             if len(_snapshots) >= MAX_HOSTS:
                 _snapshots.clear()
             _snapshots[key] = snapshot
-    from dateline.newsroom.listings import TOP_SECTIONS
-
     if snapshot.site is None:
         requeststate.give_wagtail_site(request, None)
         return snapshot
@@ -156,11 +188,8 @@ def prime(request: HttpRequest) -> Snapshot:
     root_page = copy_for_request(snapshot.root_page)
     Site.root_page.field.set_cached_value(site, root_page)
     requeststate.give_wagtail_site(request, site, [_fresh_row(row) for row in snapshot.settings])
-    # newsroom.listings.top_sections looks here first.
-    TOP_SECTIONS.set(
-        request,
-        {root_page.pk: [copy_for_request(section) for section in snapshot.nav_sections]},
-    )
+    for contribution, value in snapshot.contributions:
+        contribution.give(request, root_page, value)
     return snapshot
 
 
