@@ -10,6 +10,7 @@ class DiscussionConfig(AppConfig):
     def ready(self) -> None:
         from dateline.discussion import invalidation
         from dateline.discussion.models import DiscussionSettings, Thread
+        from dateline.newsroom import routing
         from dateline.server import invalidation as server_invalidation
         from dateline.server import siteconfig
 
@@ -17,5 +18,7 @@ class DiscussionConfig(AppConfig):
         # twice"); comments shown, hidden or edited are invalidated by the actions that do it.
         server_invalidation.bump_site_on_change(DiscussionSettings)
         server_invalidation.on_change(Thread, then=invalidation.thread_changed)
-        # Read on every reader page: the settings in the site snapshot.
+        # Read on every reader page: the settings in the site snapshot, the thread with its
+        # story (one query, none while the story is kept).
         siteconfig.register_setting(DiscussionSettings)
+        routing.carry_with_stories("discussion_thread", counters=invalidation.thread_counters)

@@ -25,6 +25,11 @@ def thread_gen(thread_id: int) -> str:
     return pagecache.gen_name("thread", thread_id)
 
 
+def thread_counters(thread: Thread) -> list[str]:
+    """What a story carrying ``thread`` reads next (``routing.carry_with_stories``)."""
+    return [thread_gen(thread.pk)]
+
+
 def comment_changed(comment: Comment) -> None:
     """A comment became visible or hidden, or its text changed: its story's page and its
     thread are stale."""
