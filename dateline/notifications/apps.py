@@ -11,7 +11,8 @@ class NotificationsConfig(AppConfig):
         from wagtail.signals import page_published
 
         from dateline.newsroom.models import ArticlePage
-        from dateline.notifications import actions
+        from dateline.notifications import actions, delivery
+        from dateline.server import scheduler
 
         # Why a signal, when Dateline otherwise keeps writes out of signals: an article goes
         # live in three places we do not own — the admin's Publish button, Wagtail's
@@ -27,3 +28,8 @@ class NotificationsConfig(AppConfig):
             sender=ArticlePage,
             dispatch_uid="dateline.notifications.announce_article",
         )
+        # The worker (dateline/server/scheduler.py): digests due, stories whose announcement
+        # was missed and expired confirmations every scheduler interval, and the email outbox
+        # in a thread of its own.
+        scheduler.register_chore("notification chores", actions.periodic)
+        scheduler.register_loop("mail-delivery", delivery.run_forever)

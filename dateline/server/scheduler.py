@@ -1,16 +1,47 @@
-"""Scheduled publishing without cron: the worker process calls this every few seconds."""
+"""What the worker does besides running queued tasks: scheduled publishing without cron, the
+chores the apps register, and the background loops they run beside it.
+
+Apps register from their ``ready()``:
+
+- ``register_chore(name, chore)``: run by the scheduler thread every
+  ``DATELINE_SCHEDULER_INTERVAL`` seconds, after scheduled publishing (the notifications'
+  digests and sweeps);
+- ``register_loop(name, run)``: a thread of its own in ``dateline worker``, ``run(stop)``
+  returning once ``stop`` is set (the notifications' email delivery).
+"""
 
 from __future__ import annotations
 
 import io
 import logging
 import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
+
+_chores: dict[str, Callable[[], object]] = {}
+_loops: dict[str, Callable[[threading.Event], None]] = {}
+
+
+def register_chore(name: str, chore: Callable[[], object]) -> None:
+    """Run ``chore()`` every scheduler interval, after scheduled publishing. A failure is
+    logged and retried at the next interval; it never stops publishing or the other chores."""
+    _chores[name] = chore
+
+
+def register_loop(name: str, run: Callable[[threading.Event], None]) -> None:
+    """Run ``run(stop)`` in a thread called ``name`` beside the worker's task loop; it must
+    return soon after ``stop`` is set."""
+    _loops[name] = run
+
+
+def loops() -> dict[str, Callable[[threading.Event], None]]:
+    """The registered loops, by thread name (``dateline worker`` starts them)."""
+    return dict(_loops)
 
 
 def publish_due_pages() -> None:
@@ -34,15 +65,13 @@ def run_forever(stop: threading.Event, interval: float | None = None) -> None:
             logger.exception("scheduled publishing failed; retrying in %s s", interval)
         finally:
             close_old_connections()
-        # Digests due, stories whose announcement was missed, expired confirmations; each
-        # chore logs its own failures, so publishing above never waits on email.
-        from dateline.notifications.actions import periodic as notification_chores
-
-        try:
-            notification_chores()
-        except Exception:
-            # Nothing in the email chores may stop scheduled publishing for good.
-            logger.exception("notification chores failed; retrying in %s s", interval)
-        finally:
-            close_old_connections()
+        # Each chore logs its own failures, so publishing above never waits on, say, email.
+        for name, chore in list(_chores.items()):
+            try:
+                chore()
+            except Exception:
+                # Nothing in one chore may stop scheduled publishing, or the others, for good.
+                logger.exception("%s failed; retrying in %s s", name, interval)
+            finally:
+                close_old_connections()
         stop.wait(interval)

@@ -1,5 +1,6 @@
 """``dateline worker``: runs background tasks (django-tasks database backend) and, beside them,
-scheduled publishing and unpublishing every ``DATELINE_SCHEDULER_INTERVAL`` seconds."""
+scheduled publishing and unpublishing every ``DATELINE_SCHEDULER_INTERVAL`` seconds, with the
+chores and loops the apps register (``dateline.server.scheduler``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django_tasks_db.management.commands.db_worker import Worker
 
-from dateline.notifications import delivery
 from dateline.server import scheduler
 
 
@@ -30,10 +30,9 @@ class Command(BaseCommand):
             threading.Thread(
                 target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
             ).start()
-            # The email outbox (dateline/notifications/delivery.py), beside the scheduler.
-            threading.Thread(
-                target=delivery.run_forever, args=(stop,), name="mail-delivery", daemon=True
-            ).start()
+            # The apps' own loops beside it (the email outbox: dateline/notifications/apps.py).
+            for name, run in scheduler.loops().items():
+                threading.Thread(target=run, args=(stop,), name=name, daemon=True).start()
         worker = Worker(
             queue_names=["*"],
             interval=options["interval"],
