@@ -13,7 +13,10 @@ import django
 
 
 def main() -> None:
+    from dateline import datadir
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dateline.settings")
+    datadir.prepare()  # as the dateline command does: the data directory's secret key
     django.setup()
     from django.db import connection
     from django.db.models import Count

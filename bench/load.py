@@ -22,7 +22,10 @@ REPLY_EVERY = 4  # every fourth top-level comment of the big thread has one repl
 
 
 def _setup() -> None:
+    from dateline import datadir
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dateline.settings")
+    datadir.prepare()  # as the dateline command does: the data directory's secret key
     django.setup()
 
 

@@ -250,6 +250,9 @@ def measure(n: int, top: int, out: Path) -> dict[str, Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dateline.settings")
     import django
 
+    from dateline import datadir
+
+    datadir.prepare()  # as the dateline command does: the data directory's secret key
     django.setup()
     from django.db import connection
 

@@ -1,16 +1,24 @@
 """Typed readers for environment variables, used by ``dateline.settings`` (and by ``dateline
-serve`` for the web server's own variables).
+serve`` for the web server's own variables, and ``dateline.datadir`` for the data directory).
 
 Each helper fails loudly with the variable's name and what was expected, so a typo in a
-deployment stops the process at start-up instead of surfacing as odd behaviour later.
+deployment stops the process at start-up instead of surfacing as odd behaviour later. Plain
+Python: no Django, no app of Dateline's (``dateline.settings`` imports nothing else of ours).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -139,3 +147,194 @@ def get_email_url(name: str, default: str) -> dict[str, object]:
         options["username"] = unquote(parts.username)
         options["password"] = unquote(parts.password or "")
     return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+
+
+# Where things live ------------------------------------------------------------------------------
+
+
+def testing() -> bool:
+    """Under pytest (or told so): the test defaults apply (``DATELINE_TESTING``)."""
+    return "pytest" in sys.modules or get_bool("DATELINE_TESTING", False)
+
+
+def data_dir() -> Path:
+    """``DATELINE_DATA_DIR``: the SQLite database, the generated secret key, uploads and
+    collected static files. Default ``./data`` (``./var/test`` under the tests)."""
+    default = PROJECT_DIR / ("var/test" if testing() else "data")
+    return Path(get_str("DATELINE_DATA_DIR") or default).resolve()
+
+
+def static_root() -> Path:
+    """``DATELINE_STATIC_ROOT``: where ``collectstatic`` puts static files."""
+    return Path(get_str("DATELINE_STATIC_ROOT") or data_dir() / "static")
+
+
+def get_url(name: str) -> str:
+    """An absolute http(s) URL without its trailing slash, or "" when unset."""
+    url = get_str(name)
+    return _absolute_url(name, url) if url else ""
+
+
+# A CDN in front ------------------------------------------------------------------------------
+
+FRONTEND_CACHES = ["off", "cloudflare", "cloudfront", "http-purge", "varnish"]
+
+
+def _required(name: str, why: str) -> str:
+    value = get_str(name)
+    if not value:
+        raise EnvError(f"{name} is required when {why}.")
+    return value
+
+
+def get_frontend_cache() -> dict[str, dict[str, Any]] | None:
+    """Wagtail's ``WAGTAILFRONTENDCACHE`` from ``DATELINE_FRONTEND_CACHE`` and its provider's
+    variables; None (off) by default. See docs/deployment.md for each provider.
+
+        DATELINE_FRONTEND_CACHE=cloudflare   DATELINE_CLOUDFLARE_ZONE_ID + DATELINE_CLOUDFLARE_TOKEN
+                                             (an API token allowed to purge the zone), or
+                                             DATELINE_CLOUDFLARE_EMAIL + DATELINE_CLOUDFLARE_API_KEY
+        DATELINE_FRONTEND_CACHE=cloudfront   DATELINE_CLOUDFRONT_DISTRIBUTION_ID; AWS credentials the
+                                             usual boto3 way (needs ``pip install boto3``)
+        DATELINE_FRONTEND_CACHE=http-purge   DATELINE_FRONTEND_CACHE_URL: where PURGE requests go
+                                             (Varnish, nginx with a purge module, Fastly-style
+                                             proxies); ``varnish`` is the same backend
+        DATELINE_FRONTEND_CACHE_HOSTNAMES    only purge these hosts (default: every host)
+    """
+    kind = get_choice("DATELINE_FRONTEND_CACHE", "off", FRONTEND_CACHES)
+    if kind == "off":
+        return None
+    why = f"DATELINE_FRONTEND_CACHE={kind}"
+    config: dict[str, Any]
+    if kind == "cloudflare":
+        config = {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+            "ZONEID": _required("DATELINE_CLOUDFLARE_ZONE_ID", why),
+        }
+        token = get_str("DATELINE_CLOUDFLARE_TOKEN")
+        email, api_key = (
+            get_str("DATELINE_CLOUDFLARE_EMAIL"),
+            get_str("DATELINE_CLOUDFLARE_API_KEY"),
+        )
+        if token:
+            config["BEARER_TOKEN"] = token
+        elif email and api_key:
+            config.update(EMAIL=email, API_KEY=api_key)
+        else:
+            raise EnvError(
+                f"{why} needs DATELINE_CLOUDFLARE_TOKEN, or DATELINE_CLOUDFLARE_EMAIL and "
+                "DATELINE_CLOUDFLARE_API_KEY."
+            )
+    elif kind == "cloudfront":
+        if importlib.util.find_spec("boto3") is None:
+            raise EnvError(f"{why} needs boto3: pip install boto3")
+        config = {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+            "DISTRIBUTION_ID": _required("DATELINE_CLOUDFRONT_DISTRIBUTION_ID", why),
+        }
+    else:
+        location = _required("DATELINE_FRONTEND_CACHE_URL", why)
+        parts = urlsplit(location)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise EnvError(f"DATELINE_FRONTEND_CACHE_URL={location!r} must be an http(s) URL.")
+        config = {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": location,
+        }
+    hostnames = get_list("DATELINE_FRONTEND_CACHE_HOSTNAMES")
+    if hostnames:
+        config["HOSTNAMES"] = hostnames
+    return {"default": config}
+
+
+# Sign-in providers ------------------------------------------------------------------------------
+
+
+def get_client_pair(prefix: str) -> tuple[str, str] | None:
+    """An OAuth client from ``<prefix>_CLIENT_ID`` and ``<prefix>_CLIENT_SECRET``: both, or
+    neither (None)."""
+    client_id = get_str(f"{prefix}_CLIENT_ID")
+    secret = get_str(f"{prefix}_CLIENT_SECRET")
+    if bool(client_id) != bool(secret):
+        raise EnvError(f"Set both {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET, or neither.")
+    return (client_id, secret) if client_id else None
+
+
+def get_oidc_providers(name: str = "DATELINE_OIDC_PROVIDERS") -> list[dict[str, Any]]:
+    """OpenID Connect providers as allauth ``APPS`` entries, from a JSON list in ``name``:
+    ``[{"id": …, "name": …, "server_url": …, "client_id": …, "secret": …}]`` (optional
+    ``scope`` list and ``verified_email``), or else from numbered variables
+    (``DATELINE_OIDC_1_ID``, ``_NAME``, ``_SERVER_URL``, ``_CLIENT_ID``, ``_SECRET``, then
+    ``_2_``…, up to 20) for tooling that cannot pass JSON comfortably. Errors name ``name``
+    and the entry. Whether an id may be used at all is the identity app's to say: it checks
+    them at start-up (``dateline.identity.config.check_environment_providers``)."""
+    raw = get_str(name)
+    if not raw:
+        return _oidc_apps(name, _numbered_oidc_entries())
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise EnvError(f"{name} is not valid JSON: {error}") from None
+    return _oidc_apps(name, entries)
+
+
+def _numbered_oidc_entries() -> list[dict[str, str]]:
+    entries = []
+    for n in range(1, 21):
+        prefix = f"DATELINE_OIDC_{n}_"
+        if not get_str(f"{prefix}ID"):
+            continue
+        entries.append(
+            {
+                "id": get_str(f"{prefix}ID"),
+                "name": get_str(f"{prefix}NAME") or get_str(f"{prefix}ID"),
+                "server_url": get_str(f"{prefix}SERVER_URL"),
+                "client_id": get_str(f"{prefix}CLIENT_ID"),
+                "secret": get_str(f"{prefix}SECRET"),
+            }
+        )
+    return entries
+
+
+def _absolute_url(where: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise EnvError(f"{where}: {url!r} must be an absolute http(s) URL.")
+    return url.rstrip("/")
+
+
+def _oidc_apps(name: str, entries: object) -> list[dict[str, Any]]:
+    if not isinstance(entries, list):
+        raise EnvError(f"{name} must be a JSON list of providers.")
+    apps: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(entries, start=1):
+        where = f"{name} entry {position}"
+        if not isinstance(entry, dict):
+            raise EnvError(f"{where} must be an object.")
+        missing = [key for key in ("id", "name", "server_url", "client_id") if not entry.get(key)]
+        if missing:
+            raise EnvError(f"{where} is missing {', '.join(missing)}.")
+        provider_id = str(entry["id"])
+        if provider_id in seen:
+            raise EnvError(f"{where}: id {provider_id!r} is used twice.")
+        seen.add(provider_id)
+        app_settings: dict[str, Any] = {
+            "server_url": _absolute_url(where, str(entry["server_url"])),
+        }
+        if entry.get("scope"):
+            if not isinstance(entry["scope"], list):
+                raise EnvError(f"{where}: scope must be a list such as ['openid', 'email'].")
+            app_settings["scope"] = [str(s) for s in entry["scope"]]
+        if "verified_email" in entry:
+            app_settings["verified_email"] = bool(entry["verified_email"])
+        apps.append(
+            {
+                "provider_id": provider_id,
+                "name": str(entry["name"])[:40],
+                "client_id": str(entry["client_id"]),
+                "secret": str(entry.get("secret", "")),
+                "settings": app_settings,
+            }
+        )
+    return apps

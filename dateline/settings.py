@@ -1,38 +1,33 @@
 """Dateline's only settings module. Every deployment-specific value comes from the environment
 (see ``.env.example``); the defaults give a working single-machine site backed by a SQLite file
 in ``DATELINE_DATA_DIR``.
+
+It only reads the environment, through ``dateline.env``: it imports no other module of
+Dateline's (apps check their own configuration in their ``ready()``) and writes no file. The
+data directory and the generated secret key are made ready by the entry points before this
+module loads (``dateline.datadir``; tests/server/test_layers.py holds both rules).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import secrets
-import sys
-import tempfile
 import zoneinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from dateline import env
-from dateline.identity import config as identity_config
-from dateline.server.cdn import frontend_cache_from_env
 
 BASE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BASE_DIR.parent
 
 DEBUG = env.get_bool("DATELINE_DEBUG", False)
-TESTING = "pytest" in sys.modules or env.get_bool("DATELINE_TESTING", False)
+TESTING = env.testing()
 
-DATA_DIR = Path(
-    env.get_str("DATELINE_DATA_DIR") or PROJECT_DIR / ("var/test" if TESTING else "data")
-).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Created by the entry points (dateline.datadir.prepare), not here.
+DATA_DIR = env.data_dir()
 
 
 def _secret_key() -> str:
@@ -41,39 +36,14 @@ def _secret_key() -> str:
         if len(given) < 32:
             raise env.EnvError("SECRET_KEY must be at least 32 characters long.")
         return given
-    # Generated once and kept beside the database, so sessions and signed links survive restarts.
-    key_file = DATA_DIR / "secret_key"
-    if not _key_in(key_file):
-        # Several processes start at once (gunicorn's workers, the background worker): the
-        # first to take the lock writes the key, the others then read that one.
-        with open(DATA_DIR / ".secret_key.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not _key_in(key_file):
-                _write_secret_key(key_file)
-    return key_file.read_text().strip()
-
-
-def _key_in(key_file: Path) -> bool:
-    try:
-        return bool(key_file.read_text().strip())
-    except FileNotFoundError:
-        return False
-
-
-def _write_secret_key(key_file: Path) -> None:
-    """Write the key whole under a temporary name, then put it in place in one step, so no
-    process ever reads a file created but not yet written (an empty key)."""
-    fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp's mode already, whatever the umask; said for the reader
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(50))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, key_file)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    if TESTING:
+        # Each test process its own; tests/conftest.py hands it to the processes tests start.
+        return secrets.token_urlsafe(50)
+    # Not given: the dateline command and dateline.wsgi generate one before these settings
+    # load, so only tools that load them another way get here (mypy's Django plugin,
+    # django-admin makemessages). Django refuses to sign anything with an empty key, and the
+    # web server refuses to start (dateline.server.middleware.RequireSecretKey).
+    return ""
 
 
 SECRET_KEY = _secret_key()
@@ -157,6 +127,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Only checks, when the server loads, that SECRET_KEY is set; then steps aside.
+    "dateline.server.middleware.RequireSecretKey",
     # First: a cached page for an anonymous reader is answered before anything else runs.
     "dateline.server.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -279,8 +251,8 @@ DATELINE_PAGE_STALE_WHILE_REVALIDATE = env.get_int(
     "DATELINE_PAGE_STALE_WHILE_REVALIDATE", 30, minimum=0
 )
 # A CDN in front (Cloudflare, CloudFront, Varnish), purged on every change through Wagtail's
-# frontend cache; off by default (dateline/server/cdn.py, docs/deployment.md).
-WAGTAILFRONTENDCACHE = frontend_cache_from_env()
+# frontend cache; off by default (dateline.env.get_frontend_cache, docs/deployment.md).
+WAGTAILFRONTENDCACHE = env.get_frontend_cache()
 DATELINE_FRONTEND_CACHE_MAX_AGE = env.get_int("DATELINE_FRONTEND_CACHE_MAX_AGE", 3600, minimum=0)
 
 TASKS = {
@@ -302,10 +274,61 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Sign-in providers for commenting (docs/sign-in.md). Apps come from the admin ("Sign-in
-# providers") or the environment (DATELINE_GOOGLE_CLIENT_ID…, DATELINE_OIDC_PROVIDERS).
+# providers") or the environment (DATELINE_GOOGLE_CLIENT_ID…, DATELINE_OIDC_PROVIDERS); the
+# adapter merges the two (the environment wins), and the identity app checks the ids of the
+# environment's OpenID Connect providers at start-up (dateline/identity/config.py).
 ACCOUNT_ADAPTER = "dateline.identity.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "dateline.identity.adapters.SocialAccountAdapter"
-SOCIALACCOUNT_PROVIDERS = identity_config.socialaccount_providers()
+
+
+def _socialaccount_providers() -> dict[str, dict[str, Any]]:
+    """allauth's per-provider settings, plus the apps the environment configures."""
+    providers: dict[str, dict[str, Any]] = {
+        # PKCE (S256) everywhere: allauth makes it optional for most providers. Dateline's
+        # provider classes add what allauth leaves out (dateline/identity/providers).
+        "google": {
+            "OAUTH_PKCE_ENABLED": True,
+            # "openid" makes Google return an ID token, which carries the nonce we check.
+            "SCOPE": ["openid", "profile", "email"],
+            "AUTH_PARAMS": {"prompt": "select_account"},
+            "provider_class": "dateline.identity.providers.google.provider.GoogleProvider",
+        },
+        "facebook": {
+            "OAUTH_PKCE_ENABLED": True,
+            "METHOD": "oauth2",
+            "SCOPE": ["public_profile", "email"],
+            "FIELDS": ["id", "name", "email", "link", "picture.type(square)"],
+            "provider_class": "dateline.identity.providers.facebook.provider.FacebookProvider",
+        },
+        "twitter_oauth2": {"OAUTH_PKCE_ENABLED": True},
+        "wordpress_com": {"OAUTH_PKCE_ENABLED": True},
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "provider_class": "dateline.identity.providers.oidc.OpenIDConnectProvider",
+        },
+    }
+    wordpress_api = env.get_url("DATELINE_WORDPRESS_API_URL")
+    if wordpress_api:
+        providers["wordpress_com"]["API_URL"] = wordpress_api
+    # Built-in providers: <prefix>_CLIENT_ID and <prefix>_CLIENT_SECRET, and the name readers see.
+    for provider_id, client, display_name in (
+        ("google", env.get_client_pair("DATELINE_GOOGLE"), "Google"),
+        ("facebook", env.get_client_pair("DATELINE_FACEBOOK"), "Facebook"),
+        ("twitter_oauth2", env.get_client_pair("DATELINE_TWITTER"), "X"),
+        ("wordpress_com", env.get_client_pair("DATELINE_WORDPRESS"), "WordPress.com"),
+    ):
+        if client is not None:
+            client_id, secret = client
+            providers[provider_id]["APPS"] = [
+                {"name": display_name, "client_id": client_id, "secret": secret, "settings": {}}
+            ]
+    oidc_apps = env.get_oidc_providers("DATELINE_OIDC_PROVIDERS")
+    if oidc_apps:
+        providers["openid_connect"]["APPS"] = oidc_apps
+    return providers
+
+
+SOCIALACCOUNT_PROVIDERS = _socialaccount_providers()
 # Starting a sign-in takes a POST with a CSRF token; the provider's answer is matched to the
 # session that started it (state, PKCE verifier, nonce), never to an email address.
 SOCIALACCOUNT_LOGIN_ON_GET = False
@@ -334,8 +357,7 @@ if TIME_ZONE not in zoneinfo.available_timezones():
     raise env.EnvError(f"DATELINE_TIME_ZONE={TIME_ZONE!r} is not an IANA time zone name.")
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env.get_str("DATELINE_STATIC_ROOT") or DATA_DIR / "static")
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = env.static_root()
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_str("DATELINE_MEDIA_ROOT") or DATA_DIR / "media")
@@ -387,34 +409,13 @@ AKISMET_API_KEY = env.get_str("AKISMET_API_KEY")
 AKISMET_URL = env.get_str("AKISMET_URL", "https://rest.akismet.com")
 
 
-def _spam_checkers() -> list[str]:
-    """The checker classes, each imported now: a typo would otherwise surface as a 500 on the
-    first comment. (So a checker's module must not import models at the top.)"""
-    paths = env.get_list(
-        "DATELINE_SPAM_CHECKERS",
-        ["dateline.discussion.spam.LocalScorer"]
-        + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
-    )
-    for path in paths:
-        try:
-            checker = import_string(path)
-        except ImportError as error:
-            raise env.EnvError(
-                f"DATELINE_SPAM_CHECKERS: {path!r} cannot be imported ({error}); "
-                "use dotted paths like dateline.discussion.spam.LocalScorer."
-            ) from None
-        # A class (or a factory) called with no arguments for each comment, see spam.checkers.
-        if not callable(checker) or (
-            isinstance(checker, type) and not callable(getattr(checker, "check", None))
-        ):
-            raise env.EnvError(
-                f"DATELINE_SPAM_CHECKERS: {path!r} is not a spam checker "
-                "(a class with a check(candidate) method)."
-            )
-    return paths
-
-
-DATELINE_SPAM_CHECKERS = _spam_checkers()
+# The checker classes, by dotted path; each is imported at start-up by the discussion app
+# (DiscussionConfig.ready), so a typo stops the process instead of the first comment.
+DATELINE_SPAM_CHECKERS = env.get_list(
+    "DATELINE_SPAM_CHECKERS",
+    ["dateline.discussion.spam.LocalScorer"]
+    + (["dateline.discussion.spam.AkismetChecker"] if AKISMET_API_KEY else []),
+)
 
 
 def _embed_origins() -> list[str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +13,18 @@ from django.core.cache import caches
 from django.test import Client
 from django.utils import translation
 
+from dateline import datadir
 from dateline.newsroom import actions
 from dateline.newsroom.models import HomePage, SectionPage
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+# What the dateline command does before the settings load (the settings write nothing): the
+# test data directory, where the test database goes. And the processes tests start (dateline
+# serve, the worker, makemessages) sign with this process's key, so what one signs the other
+# accepts: a session made here, a link a server sent.
+os.environ.setdefault("SECRET_KEY", settings.SECRET_KEY)
+datadir.prepare()
 
 
 def _forget_cached_state() -> None:

@@ -8,12 +8,14 @@ class DiscussionConfig(AppConfig):
     verbose_name = _("Reader discussion")
 
     def ready(self) -> None:
-        from dateline.discussion import invalidation
+        from dateline.discussion import invalidation, spam
         from dateline.discussion.models import DiscussionSettings, Thread
         from dateline.newsroom import routing
         from dateline.server import invalidation as server_invalidation
         from dateline.server import siteconfig
 
+        # A typo in DATELINE_SPAM_CHECKERS stops start-up, not the first comment.
+        spam.check_configured_checkers()
         # What invalidates readers' pages (docs/architecture.md, "Reads that cost nothing
         # twice"); comments shown, hidden or edited are invalidated by the actions that do it.
         server_invalidation.bump_site_on_change(DiscussionSettings)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from dateline.discussion.reasons import Reason, reason
+from dateline.env import EnvError
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,28 @@ class AkismetChecker:
 
 def checkers() -> list[SpamChecker]:
     return [import_string(path)() for path in settings.DATELINE_SPAM_CHECKERS]
+
+
+def check_configured_checkers() -> None:
+    """Import every checker ``DATELINE_SPAM_CHECKERS`` names, at start-up
+    (``DiscussionConfig.ready``): a typo would otherwise surface as a 500 on the first
+    comment. Raises ``EnvError`` naming the variable and the entry."""
+    for path in settings.DATELINE_SPAM_CHECKERS:
+        try:
+            checker = import_string(path)
+        except ImportError as error:
+            raise EnvError(
+                f"DATELINE_SPAM_CHECKERS: {path!r} cannot be imported ({error}); "
+                "use dotted paths like dateline.discussion.spam.LocalScorer."
+            ) from None
+        # A class (or a factory) called with no arguments for each comment, see checkers().
+        if not callable(checker) or (
+            isinstance(checker, type) and not callable(getattr(checker, "check", None))
+        ):
+            raise EnvError(
+                f"DATELINE_SPAM_CHECKERS: {path!r} is not a spam checker "
+                "(a class with a check(candidate) method)."
+            )
 
 
 def check(candidate: Candidate) -> Verdict:

@@ -9,10 +9,14 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.socialaccount.models import SocialApp
+        from django.conf import settings
 
+        from dateline.identity import config
         from dateline.identity.models import IdentitySettings
         from dateline.server import invalidation
 
+        # A provider id the environment may not use stops start-up, naming the variable.
+        config.check_environment_providers(settings.SOCIALACCOUNT_PROVIDERS)
         # The comment form on every page shows the enabled providers' icons: a provider added,
         # changed or removed (from its first save) bumps gen:site, as the settings do.
         invalidation.bump_site_on_change(IdentitySettings)

@@ -1,11 +1,16 @@
-"""Response headers that every Dateline page carries."""
+"""What every Dateline response carries (security headers), and the refusal to serve without
+a secret key."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+
+from dateline.env import EnvError
 
 FRAME_ANCESTORS = "frame-ancestors 'self'"
 
@@ -35,3 +40,25 @@ class SecurityHeadersMiddleware:
         elif "frame-ancestors" not in policy.lower():
             response["Content-Security-Policy"] = f"{policy.rstrip('; ')}; {FRAME_ANCESTORS}"
         return response
+
+
+class RequireSecretKey:
+    """The web server does not start without ``SECRET_KEY``: sessions, CSRF tokens, comment
+    edit tokens and unsubscribe links are signed with it. ``dateline serve`` and
+    ``dateline.wsgi`` generate one in the data directory when none is given
+    (``dateline.datadir``); a server started some other way must be given one. Checked once,
+    when the server loads its middleware; never on a request (``MiddlewareNotUsed``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        try:
+            given = bool(settings.SECRET_KEY)
+        except ImproperlyConfigured:  # Django's own complaint about an empty key
+            given = False
+        if not given:
+            raise EnvError(
+                "SECRET_KEY is not set. Give it (at least 32 characters, the same on every "
+                "machine), or start Dateline with the dateline command (dateline serve) or "
+                "dateline.wsgi, which generate one once and keep it in "
+                "DATELINE_DATA_DIR/secret_key."
+            )
+        raise MiddlewareNotUsed

@@ -1,9 +1,13 @@
-"""Configuring providers: environment variables (checked at start-up like every setting) and
-the admin's "Sign-in providers" (allauth's SocialApp, with an enabled switch)."""
+"""Configuring providers: environment variables (read by the settings through dateline.env,
+their OpenID Connect ids checked by the identity app at start-up) and the admin's "Sign-in
+providers" (allauth's SocialApp, with an enabled switch)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from http import HTTPStatus
 
 import pytest
@@ -11,6 +15,7 @@ from allauth.socialaccount.models import SocialApp
 
 from dateline import env
 from dateline.identity import config
+from tests.servers import PROJECT_DIR
 
 ENV_PREFIXES = (
     "DATELINE_GOOGLE",
@@ -23,28 +28,58 @@ ENV_PREFIXES = (
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    import os
-
     for name in list(os.environ):
         if name.startswith(ENV_PREFIXES):
             monkeypatch.delenv(name)
     return monkeypatch
 
 
-def test_without_variables_no_app_is_configured_but_pkce_is_on_everywhere(clean_env):
-    providers = config.socialaccount_providers()
+def settings_providers(clean_env, tmp_path) -> dict:
+    """SOCIALACCOUNT_PROVIDERS as a fresh process's settings read them from the variables
+    set on ``clean_env``."""
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from django.conf import settings; "
+            "print(json.dumps(settings.SOCIALACCOUNT_PROVIDERS))",
+        ],
+        cwd=PROJECT_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "dateline.settings",
+            "DATELINE_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(finished.stdout)
+
+
+def openid_connect_apps() -> list[dict]:
+    """What start-up makes of the OpenID Connect variables: the settings read them
+    (dateline.env), then the identity app checks their ids (IdentityConfig.ready)."""
+    apps = env.get_oidc_providers()
+    config.check_environment_providers({"openid_connect": {"APPS": apps}})
+    return apps
+
+
+def test_without_variables_no_app_is_configured_but_pkce_is_on_everywhere(clean_env, tmp_path):
+    providers = settings_providers(clean_env, tmp_path)
 
     assert all("APPS" not in p for p in providers.values())
     assert all(p["OAUTH_PKCE_ENABLED"] for p in providers.values())
 
 
-def test_built_in_providers_come_from_client_id_and_secret(clean_env):
+def test_built_in_providers_come_from_client_id_and_secret(clean_env, tmp_path):
     clean_env.setenv("DATELINE_GOOGLE_CLIENT_ID", "g-id")
     clean_env.setenv("DATELINE_GOOGLE_CLIENT_SECRET", "g-secret")
     clean_env.setenv("DATELINE_WORDPRESS_CLIENT_ID", "123")
     clean_env.setenv("DATELINE_WORDPRESS_CLIENT_SECRET", "wp")
 
-    providers = config.socialaccount_providers()
+    providers = settings_providers(clean_env, tmp_path)
 
     assert providers["google"]["APPS"][0]["client_id"] == "g-id"
     assert providers["wordpress_com"]["APPS"][0]["name"] == "WordPress.com"
@@ -55,7 +90,7 @@ def test_half_a_pair_stops_start_up(clean_env):
     clean_env.setenv("DATELINE_FACEBOOK_CLIENT_ID", "fb")
 
     with pytest.raises(env.EnvError, match="DATELINE_FACEBOOK_CLIENT_SECRET"):
-        config.socialaccount_providers()
+        env.get_client_pair("DATELINE_FACEBOOK")
 
 
 def test_several_openid_connect_providers_from_json(clean_env):
@@ -81,7 +116,7 @@ def test_several_openid_connect_providers_from_json(clean_env):
         ),
     )
 
-    apps = config.socialaccount_providers()["openid_connect"]["APPS"]
+    apps = openid_connect_apps()
 
     assert [a["provider_id"] for a in apps] == ["keycloak", "partner"]
     assert apps[0]["settings"]["server_url"] == "https://sso.example.org/realms/news"
@@ -93,7 +128,7 @@ def test_numbered_variables_work_too(clean_env):
     clean_env.setenv("DATELINE_OIDC_1_CLIENT_ID", "a")
     clean_env.setenv("DATELINE_OIDC_1_SECRET", "s")
 
-    apps = config.socialaccount_providers()["openid_connect"]["APPS"]
+    apps = openid_connect_apps()
 
     assert apps[0]["provider_id"] == "keycloak"
     assert apps[0]["name"] == "keycloak"
@@ -127,7 +162,7 @@ def test_bad_openid_connect_configuration_stops_start_up_naming_the_variable(
     clean_env.setenv("DATELINE_OIDC_PROVIDERS", value)
 
     with pytest.raises(env.EnvError, match="DATELINE_OIDC_PROVIDERS") as error:
-        config.socialaccount_providers()
+        openid_connect_apps()
 
     assert message in str(error.value)
 

@@ -7,19 +7,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dateline.identity.config import BUILT_IN
 from tests.servers import PROJECT_DIR
 
 SOURCE_DIR = PROJECT_DIR / "dateline"
 ENV_EXAMPLE = PROJECT_DIR / ".env.example"
 
 NAME = r"[A-Z][A-Z0-9_]*"
-# env.get_str("NAME"), env.get_int(\n "NAME", …), os.environ["NAME"], os.environ.get("NAME"),
-# os.getenv("NAME"), and cdn.py's _required("NAME", …) which reads it with env.get_str.
+# env.get_str("NAME"), env.get_int(\n "NAME", …) (get_str("NAME") inside env.py itself),
+# os.environ["NAME"], os.environ.get("NAME"), os.getenv("NAME"), and env.py's
+# _required("NAME", …) which reads it with get_str. Not get_client_pair: it takes a prefix.
 READS = re.compile(
-    rf"""(?:\benv\.get_\w+\(|\bos\.environ\.get\(|\bos\.environ\[|\bos\.getenv\(|\b_required\()"""
-    rf"""\s*["']({NAME})["']"""
+    rf"""(?:\b(?:env\.)?get_(?!client_pair)\w+\(|\bos\.environ\.get\(|\bos\.environ\[|\bos\.getenv\("""
+    rf"""|\b_required\()\s*["']({NAME})["']"""
 )
+# env.get_client_pair("PREFIX") reads PREFIX_CLIENT_ID and PREFIX_CLIENT_SECRET.
+CLIENT_PAIRS = re.compile(rf"""\bget_client_pair\(\s*["']({NAME})["']""")
 # Set for Django by the entry points, not configuration a deployment gives.
 NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE"}
 
@@ -29,10 +31,11 @@ def variables_read_by_the_code() -> set[str]:
     for path in SOURCE_DIR.rglob("*.py"):
         if "migrations" in path.parts:
             continue
-        found |= set(READS.findall(path.read_text(encoding="utf-8")))
-    # Names built from a prefix: each built-in sign-in provider's client id and secret.
-    for prefix, _display_name in BUILT_IN.values():
-        found |= {f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"}
+        source = path.read_text(encoding="utf-8")
+        found |= set(READS.findall(source))
+        # Names built from a prefix: each built-in sign-in provider's client id and secret.
+        for prefix in CLIENT_PAIRS.findall(source):
+            found |= {f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"}
     return found - NOT_CONFIGURATION
 
 
@@ -56,6 +59,7 @@ def test_the_source_scan_finds_the_variables_it_should():
         "DATELINE_SPAM_CHECKERS",
         "DATELINE_CLOUDFLARE_ZONE_ID",
         "DATELINE_GOOGLE_CLIENT_ID",
+        "DATELINE_WORDPRESS_CLIENT_SECRET",
         "AKISMET_URL",
     } <= found
     assert len(found) > 50

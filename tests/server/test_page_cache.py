@@ -29,6 +29,7 @@ from wagtail.models import Page, PageViewRestriction
 from dateline.discussion import actions as discussion_actions
 from dateline.discussion import targets
 from dateline.discussion.models import Comment, Commenter
+from dateline.env import EnvError, get_frontend_cache
 from dateline.newsroom import actions
 from dateline.server import pagecache
 from tests.factories import AuthorFactory, discussion_policy, make_article, post_guest_comment
@@ -777,10 +778,8 @@ def test_no_purge_is_queued_without_a_frontend_cache(section, settings):
 
 
 def test_the_frontend_cache_is_off_unless_configured(monkeypatch):
-    from dateline.server.cdn import frontend_cache_from_env
-
     monkeypatch.delenv("DATELINE_FRONTEND_CACHE", raising=False)
-    assert frontend_cache_from_env() is None
+    assert get_frontend_cache() is None
 
 
 @pytest.mark.parametrize(
@@ -813,11 +812,9 @@ def test_the_frontend_cache_is_off_unless_configured(monkeypatch):
     ],
 )
 def test_the_frontend_cache_is_configured_from_the_environment(monkeypatch, env, expected):
-    from dateline.server.cdn import frontend_cache_from_env
-
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert frontend_cache_from_env() == {"default": expected}
+    assert get_frontend_cache() == {"default": expected}
 
 
 @pytest.mark.parametrize(
@@ -837,13 +834,10 @@ def test_the_frontend_cache_is_configured_from_the_environment(monkeypatch, env,
     ],
 )
 def test_a_bad_frontend_cache_setting_stops_start_up_naming_the_variable(monkeypatch, env, named):
-    from dateline.env import EnvError
-    from dateline.server.cdn import frontend_cache_from_env
-
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(EnvError, match=named):
-        frontend_cache_from_env()
+        get_frontend_cache()
 
 
 def test_the_redis_backend_builds_one_client_and_keeps_it(settings):

@@ -120,15 +120,17 @@ def test_dateline_check_passes_on_a_fresh_configuration(tmp_path):
 
 
 # The generated secret key -----------------------------------------------------------------
+# The dateline command generates it before the settings load (dateline/datadir.py); the
+# settings themselves only read it from the environment.
 
 PRINT_SECRET_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
 
 
 def secret_key_process(tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", PRINT_SECRET_KEY],
+        [sys.executable, "-m", "dateline", "shell", "-v", "0", "-c", PRINT_SECRET_KEY],
         cwd=PROJECT_DIR,
-        env=clean_env(tmp_path, DJANGO_SETTINGS_MODULE="dateline.settings"),
+        env=clean_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -190,6 +192,9 @@ def test_an_empty_key_file_left_by_a_crash_is_replaced_by_a_real_key(tmp_path):
     assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+# Given in the environment, as a deployment that starts Django without the dateline command must.
+A_SECRET_KEY = "a-deployment-secret-key-long-enough-0123456789"
+
 BAD_SETTINGS = {
     "DATELINE_HTTPS": "maybe",
     "DATELINE_TIME_ZONE": "Mars/Base",
@@ -202,12 +207,21 @@ BAD_SETTINGS = {
 }
 
 
+# The settings check the values they read; each app checks its own configuration when Django
+# starts (the spam checkers: DiscussionConfig.ready).
+START_DJANGO = "import django; django.setup()"
+
+
 @pytest.mark.parametrize(("name", "value"), BAD_SETTINGS.items())
-def test_settings_refuse_a_bad_value_naming_the_variable(tmp_path, name, value):
+def test_start_up_refuses_a_bad_value_naming_the_variable(tmp_path, name, value):
     finished = subprocess.run(
-        [sys.executable, "-c", "import dateline.settings"],
+        [sys.executable, "-c", START_DJANGO],
         cwd=PROJECT_DIR,
-        env=clean_env(tmp_path, **{name: value}),
+        env=clean_env(
+            tmp_path,
+            DJANGO_SETTINGS_MODULE="dateline.settings",
+            **{"SECRET_KEY": A_SECRET_KEY, name: value},
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -223,10 +237,15 @@ def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProce
         [
             sys.executable,
             "-c",
-            "from django.conf import settings; print(settings.DATELINE_SPAM_CHECKERS)",
+            f"{START_DJANGO}; from django.conf import settings; "
+            "print(settings.DATELINE_SPAM_CHECKERS)",
         ],
         cwd=PROJECT_DIR,
-        env=clean_env(tmp_path, DJANGO_SETTINGS_MODULE="dateline.settings", **variables),
+        env=clean_env(
+            tmp_path,
+            DJANGO_SETTINGS_MODULE="dateline.settings",
+            **{"SECRET_KEY": A_SECRET_KEY, **variables},
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -284,6 +303,46 @@ def test_the_dateline_command_reports_a_configuration_error_without_a_traceback(
     assert finished.stderr.startswith("dateline: configuration error: ")
     assert name in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def test_a_web_server_started_without_the_dateline_command_needs_a_secret_key(tmp_path):
+    # Django's own WSGI handler, as a server pointed at the settings alone would build it.
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.core.wsgi import get_wsgi_application; get_wsgi_application()",
+        ],
+        cwd=PROJECT_DIR,
+        env=clean_env(tmp_path, DJANGO_SETTINGS_MODULE="dateline.settings"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode != 0
+    last_line = finished.stderr.splitlines()[-1]
+    assert last_line.startswith("dateline.env.EnvError: SECRET_KEY is not set.")
+    assert "DATELINE_DATA_DIR/secret_key" in last_line
+    assert not (tmp_path / "data").exists()
+
+
+def test_dateline_wsgi_generates_the_key_a_server_started_on_its_own_needs(tmp_path):
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from dateline.wsgi import application; {PRINT_SECRET_KEY}",
+        ],
+        cwd=PROJECT_DIR,
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == (tmp_path / "data" / "secret_key").read_text().strip()
 
 
 # Health check ---------------------------------------------------------------------------------
