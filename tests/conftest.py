@@ -28,6 +28,7 @@ datadir.prepare()
 
 
 def _forget_cached_state() -> None:
+    from dateline.discussion import actions as discussion_actions
     from dateline.newsroom import routing
     from dateline.server import pagecache, siteconfig
 
@@ -36,6 +37,7 @@ def _forget_cached_state() -> None:
     siteconfig.forget()
     routing.forget()
     pagecache.forget_local_fragments()
+    discussion_actions.forget_kept_bans()
 
 
 @pytest.fixture(autouse=True)

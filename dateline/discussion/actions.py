@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import logging
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +31,9 @@ from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettin
 from dateline.discussion.reasons import Reason, reason
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions as notifications
+from dateline.server import pagecache
+
+logger = logging.getLogger(__name__)
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
 MAX_WEBSITE_LENGTH = 200
@@ -193,12 +198,48 @@ def _guest_commenter(
 # Bans -------------------------------------------------------------------------------------
 
 
-def active_bans(now: datetime.datetime | None = None) -> Iterable[Ban]:
+# This process's copy of the bans in force: every post checks them, and they change rarely.
+# Kept under the number of the bans' counter it was read with (each ban saved or deleted
+# bumps it: ``invalidation.bans_changed``), and for a minute at most, so rows changed behind
+# the ORM's back (by hand, a restored backup) count soon enough too.
+KEEP_BANS_SECONDS = 60
+_kept_bans: tuple[int, float, tuple[Ban, ...]] | None = None
+
+
+def forget_kept_bans() -> None:
+    global _kept_bans
+    _kept_bans = None
+
+
+def active_bans(now: datetime.datetime | None = None) -> list[Ban]:
+    global _kept_bans
     now = now or timezone.now()
-    return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    number: int | None
+    try:
+        # Read before the rows, so a list is never kept under a number newer than it.
+        number = pagecache.read_numbers([page_invalidation.BANS_GEN])[0]
+    except Exception:  # a cache outage: the database still answers
+        logger.warning("bans: could not read their counter", exc_info=True)
+        number = None
+    kept = _kept_bans
+    if number is not None and kept is not None and kept[0] == number and kept[1] > time.monotonic():
+        bans = kept[2]
+    else:
+        bans = tuple(Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
+        # Never from inside a transaction: one that added a ban and then rolled back would
+        # leave a list no counter ever moves on from.
+        if number is not None and not connection.in_atomic_block:
+            _kept_bans = (number, time.monotonic() + KEEP_BANS_SECONDS, bans)
+    return [ban for ban in bans if ban.expires_at is None or ban.expires_at > now]
 
 
-def is_banned(*, email: str, ip_address: str, commenter: Commenter | None) -> bool:
+def is_banned(
+    *,
+    email: str,
+    ip_address: str,
+    commenter: Commenter | None,
+    now: datetime.datetime | None = None,
+) -> bool:
     email = normalise_email(email) if email else ""
     ip = None
     if ip_address:
@@ -206,7 +247,7 @@ def is_banned(*, email: str, ip_address: str, commenter: Commenter | None) -> bo
             ip = ipaddress.ip_address(ip_address)
         except ValueError:
             ip = None
-    for ban in active_bans():
+    for ban in active_bans(now):
         if ban.kind == Ban.Kind.EMAIL and email and normalise_email(ban.value) == email:
             return True
         if (
@@ -437,7 +478,7 @@ def post_comment(
             if existing
             else f"guest:{normalise_email(email)}"
         )
-    if is_banned(email=email, ip_address=meta.ip_address, commenter=existing):
+    if is_banned(email=email, ip_address=meta.ip_address, commenter=existing, now=now):
         raise CommenterBanned({"__all__": _("You cannot comment on this site.")})
 
     flood_keys = [

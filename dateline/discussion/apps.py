@@ -9,7 +9,7 @@ class DiscussionConfig(AppConfig):
 
     def ready(self) -> None:
         from dateline.discussion import invalidation, spam
-        from dateline.discussion.models import DiscussionSettings, Thread
+        from dateline.discussion.models import Ban, DiscussionSettings, Thread
         from dateline.newsroom import routing
         from dateline.server import invalidation as server_invalidation
         from dateline.server import siteconfig
@@ -20,6 +20,8 @@ class DiscussionConfig(AppConfig):
         # twice"); comments shown, hidden or edited are invalidated by the actions that do it.
         server_invalidation.bump_site_on_change(DiscussionSettings)
         server_invalidation.on_change(Thread, then=invalidation.thread_changed)
+        # Bans are kept per process (actions.active_bans): new ones count at once.
+        server_invalidation.on_change(Ban, then=invalidation.bans_changed, new_rows=True)
         # Read on every reader page: the settings in the site snapshot, the thread with its
         # story (one query, none while the story is kept).
         siteconfig.register_setting(DiscussionSettings)

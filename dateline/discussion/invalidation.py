@@ -19,6 +19,13 @@ from wagtail.models import Page
 from dateline.discussion.models import Comment, Thread
 from dateline.server import invalidation, pagecache
 
+# The bans in force, kept per process by ``actions.active_bans``: any ban saved or deleted.
+BANS_GEN = pagecache.gen_name("bans", "all")
+
+
+def bans_changed(ban: object) -> None:
+    pagecache.bump(BANS_GEN)
+
 
 def thread_gen(thread_id: int) -> str:
     """The counter of a thread's own fragments (its rendered comments, its JSON)."""
