@@ -572,12 +572,14 @@ def post_comment(
             spam_score=verdict.score,
             moderation_reasons=reasons,
         )
-        _count(comment, old_status=None, new_status=status, now=now, commenter_counted=True)
         # In this transaction, so the outbox rows commit (or not) with the comment itself.
         if status == Comment.Status.APPROVED:
             notifications.comment_approved(comment=comment)
         elif status == Comment.Status.PENDING:
             notifications.comment_held(comment=comment)
+        # Last: the thread's counters are one row every comment on the story updates, locked
+        # (PostgreSQL) from this UPDATE until the commit, so nothing else waits behind it.
+        _count(comment, old_status=None, new_status=status, now=now, commenter_counted=True)
     if follow is not None:
         # After the commit: the comment is accepted whatever happens to the subscription.
         notifications.subscribe_from_comment(
