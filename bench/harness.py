@@ -170,6 +170,20 @@ def tree_cpu_seconds(root: int) -> float:
 SERVER_PIDS: dict[str, int] = {}
 
 
+def wait_until_answering(proc: subprocess.Popen[bytes], url: str, *, what: str, log: Path) -> None:
+    """Until ``url`` answers 200 (a minute at most), or the process ends."""
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early; see {log}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.status == 200:
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not answer {url}; see {log}")
+        time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path) -> Iterator[str]:
     port = free_port()
@@ -185,19 +199,7 @@ def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path)
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited early; see {log}")
-                with (
-                    contextlib.suppress(OSError),
-                    urllib.request.urlopen(base + "/healthz", timeout=2) as answer,
-                ):
-                    if answer.status == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"server did not answer /healthz; see {log}")
-                time.sleep(0.2)
+            wait_until_answering(proc, base + "/healthz", what="server", log=log)
             SERVER_PIDS[base] = proc.pid
             yield base
         finally:

@@ -23,11 +23,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.harness import wait_until_answering
 
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".peers" / "isso-venv"
@@ -123,19 +123,7 @@ def server(directory: Path, *, port: int, log: Path) -> Iterator[IssoServer]:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"Isso exited early; see {log}")
-                with (
-                    contextlib.suppress(OSError),
-                    urllib.request.urlopen(base + "/info", timeout=2) as answer,
-                ):
-                    if answer.status == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"Isso did not answer /info; see {log}")
-                time.sleep(0.2)
+            wait_until_answering(proc, base + "/info", what="Isso", log=log)
             yield IssoServer(
                 base=base, pid=proc.pid, db=directory / "comments.db", version=version(python)
             )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion import invalidation as page_invalidation
-from dateline.discussion import spam, targets, text
+from dateline.discussion import spam, targets, tasks, text
 from dateline.discussion.errors import CommenterBanned, CommentError, CommentsClosed, NotAllowed
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.discussion.reasons import Reason, reason
@@ -732,8 +732,6 @@ def set_status(*, comments: Iterable[Comment], status: str, moderator: User | No
             elif old_status == Comment.Status.SPAM and status == Comment.Status.APPROVED:
                 reports.append(("ham", comment.pk))
         if reports:
-            from dateline.discussion import tasks
-
             # Enqueued inside the transaction: the database task backend writes the task row
             # with the status change, so a crash cannot lose the report (on_commit could).
             for kind, pk in reports:
@@ -756,17 +754,3 @@ def edit_by_moderator(
     if comment.status == Comment.Status.APPROVED:
         page_invalidation.comment_changed(comment)
     return comment
-
-
-def candidate_for(comment: Comment) -> spam.Candidate:
-    return spam.Candidate(
-        body=comment.body,
-        author_name=comment.author_name,
-        author_email=comment.commenter.email,
-        author_website=comment.author_website,
-        ip_address=str(comment.ip_address or ""),
-        user_agent=comment.user_agent,
-        referrer="",
-        permalink=comment.thread.url,
-        link_count=comment.body_html.count("<a "),
-    )
