@@ -14,6 +14,10 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from dateline.server import scheduler
 
+# How long a stopping worker waits for the scheduler and the apps' loops to finish what they
+# are doing (gunicorn gives the whole serve command 30 s before it kills).
+SHUTDOWN_GRACE_SECONDS = 10
+
 
 class Command(BaseCommand):
     help = "Run background tasks and scheduled publishing until stopped."
@@ -26,13 +30,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        beside: list[threading.Thread] = []
         if not options["batch"]:
-            threading.Thread(
-                target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
-            ).start()
+            beside.append(
+                threading.Thread(
+                    target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
+                )
+            )
             # The apps' own loops beside it (the email outbox: dateline/notifications/apps.py).
             for name, run in scheduler.loops().items():
-                threading.Thread(target=run, args=(stop,), name=name, daemon=True).start()
+                beside.append(threading.Thread(target=run, args=(stop,), name=name, daemon=True))
+            for thread in beside:
+                thread.start()
         worker = Worker(
             queue_names=["*"],
             interval=options["interval"],
@@ -49,3 +58,8 @@ class Command(BaseCommand):
             worker.run()
         finally:
             stop.set()
+            # Let a publish or a delivery under way finish its transaction: a daemon thread
+            # cut off mid-commit as the interpreter exits prints a traceback (and on a busy
+            # machine, that happened).
+            for thread in beside:
+                thread.join(timeout=SHUTDOWN_GRACE_SECONDS)
