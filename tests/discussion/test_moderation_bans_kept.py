@@ -11,7 +11,9 @@ from django.utils import timezone
 from dateline.discussion import actions
 from dateline.discussion.models import Ban
 
-# Outside a test transaction: the kept list is only ever filled outside one.
+# Outside a test transaction: the kept list is only ever filled outside one. (A plain
+# transactional test must not run just before a serialized_rollback one, such as
+# test_browser.py: the flush recreates the content types, and the restore then fails.)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
