@@ -170,6 +170,16 @@ def tree_cpu_seconds(root: int) -> float:
 SERVER_PIDS: dict[str, int] = {}
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL to its whole group if it has not stopped within 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def wait_until_answering(proc: subprocess.Popen[bytes], url: str, *, what: str, log: Path) -> None:
     """Until ``url`` answers 200 (a minute at most), or the process ends."""
     deadline = time.monotonic() + 60
@@ -203,12 +213,7 @@ def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path)
             SERVER_PIDS[base] = proc.pid
             yield base
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
 
 
 def wrk(

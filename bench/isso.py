@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import wait_until_answering
+from bench.harness import stop, wait_until_answering
 
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".peers" / "isso-venv"
@@ -128,12 +127,7 @@ def server(directory: Path, *, port: int, log: Path) -> Iterator[IssoServer]:
                 base=base, pid=proc.pid, db=directory / "comments.db", version=version(python)
             )
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
 
 
 def rows(db: Path, marker: str) -> list[tuple[int, str]]:

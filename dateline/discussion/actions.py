@@ -639,15 +639,9 @@ def edit_comment(*, comment: Comment, token: str, body: str, policy: DiscussionS
     }:
         raise NotAllowed({"__all__": _("This comment can no longer be edited.")})
     rendered = _check_body(body, policy)
-    candidate = spam.Candidate(
+    candidate = spam.Candidate.of_comment(
+        comment,
         body=rendered.source,
-        author_name=comment.author_name,
-        author_email=comment.commenter.email,
-        author_website=comment.author_website,
-        ip_address=str(comment.ip_address or ""),
-        user_agent=comment.user_agent,
-        referrer="",
-        permalink=comment.thread.url,
         link_count=rendered.link_count,
         blocked_words=tuple(policy.blocked_word_list),
     )

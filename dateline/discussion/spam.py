@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import requests
 from django.conf import settings
@@ -15,6 +15,9 @@ from django.utils.module_loading import import_string
 
 from dateline.discussion.reasons import Reason, reason
 from dateline.env import EnvError
+
+if TYPE_CHECKING:  # a checker's module must not import models at the top (settings check)
+    from dateline.discussion.models import Comment
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,24 @@ class Candidate:
     seconds_to_write: float | None = None
     blocked_words: tuple[str, ...] = ()
     language: str = "en"
+
+    @classmethod
+    def of_comment(
+        cls, comment: Comment, *, body: str, link_count: int, blocked_words: tuple[str, ...] = ()
+    ) -> Candidate:
+        """A stored comment as the checkers see it, with ``body`` (its text, or new text)."""
+        return cls(
+            body=body,
+            author_name=comment.author_name,
+            author_email=comment.commenter.email,
+            author_website=comment.author_website,
+            ip_address=str(comment.ip_address or ""),
+            user_agent=comment.user_agent,
+            referrer="",
+            permalink=comment.thread.url,
+            link_count=link_count,
+            blocked_words=blocked_words,
+        )
 
 
 @dataclass(frozen=True)

@@ -14,24 +14,12 @@ def report_to_spam_checkers(comment_id: int, kind: str) -> None:
     comment = Comment.objects.select_related("commenter", "thread").filter(pk=comment_id).first()
     if comment is None:
         return
-    candidate = _candidate(comment)
+    # What the checkers were told when it was posted, as far as the row keeps it.
+    candidate = spam.Candidate.of_comment(
+        comment, body=comment.body, link_count=comment.body_html.count("<a ")
+    )
     for checker in spam.checkers():
         if kind == "spam":
             checker.submit_spam(candidate)
         else:
             checker.submit_ham(candidate)
-
-
-def _candidate(comment: Comment) -> spam.Candidate:
-    """What the spam checkers are told about a comment a moderator judged."""
-    return spam.Candidate(
-        body=comment.body,
-        author_name=comment.author_name,
-        author_email=comment.commenter.email,
-        author_website=comment.author_website,
-        ip_address=str(comment.ip_address or ""),
-        user_agent=comment.user_agent,
-        referrer="",
-        permalink=comment.thread.url,
-        link_count=comment.body_html.count("<a "),
-    )
