@@ -181,7 +181,8 @@ def _databases() -> dict[str, dict[str, object]]:
     db_file = Path(env.get_str("DATELINE_SQLITE_FILE") or DATA_DIR / "dateline.sqlite3")
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's, with writers queued on a lock file (dateline/server/sqlite3/base.py).
+            "ENGINE": "dateline.server.sqlite3",
             "NAME": db_file,
             # IMMEDIATE takes the write lock when a transaction starts, so two processes that
             # read-then-write queue on busy_timeout instead of failing with "database is locked".
@@ -204,7 +205,7 @@ def _databases() -> dict[str, dict[str, object]]:
 
 
 DATABASES = _databases()
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+if not str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     # Wagtail's database search backend uses PostgreSQL's full-text fields when it can.
     INSTALLED_APPS.append("django.contrib.postgres")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
