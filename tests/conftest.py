@@ -28,8 +28,6 @@ datadir.prepare()
 
 
 def _forget_cached_state() -> None:
-    from django.contrib.contenttypes.models import ContentType
-
     from dateline.discussion import actions as discussion_actions
     from dateline.newsroom import routing
     from dateline.server import pagecache, siteconfig
@@ -40,9 +38,6 @@ def _forget_cached_state() -> None:
     routing.forget()
     pagecache.forget_local_fragments()
     discussion_actions.forget_kept_bans()
-    # A transactional test's flush recreates the content types under new ids; a cached
-    # ContentType of the old id would make the next test's first page invalid.
-    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
