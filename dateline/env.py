@@ -9,6 +9,7 @@ Python: no Django, no app of Dateline's (``dateline.settings`` imports nothing e
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import json
 import os
 import re
@@ -66,6 +67,21 @@ def get_list(name: str, default: Sequence[str] = ()) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def get_networks(
+    name: str, default: Sequence[str] = ()
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of IP addresses or CIDR blocks (``10.0.0.0/8``, ``::1``)."""
+    networks = []
+    for item in get_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise EnvError(
+                f"{name}: {item!r} is not an IP address or a network such as 10.0.0.0/8."
+            ) from None
+    return networks
 
 
 def get_choice(name: str, default: str, choices: Sequence[str]) -> str:

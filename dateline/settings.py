@@ -69,9 +69,20 @@ SECURE_SSL_REDIRECT = HTTPS and env.get_bool("DATELINE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env.get_int("DATELINE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env.get_bool("DATELINE_HSTS_PRELOAD", False)
-if env.get_bool("DATELINE_BEHIND_PROXY", False):
+BEHIND_PROXY = env.get_bool("DATELINE_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Whose word on the reader's address is taken (dateline.web.client_ip): the proxies' addresses
+# or networks. Behind a proxy it defaults to this machine (the documented nginx beside the
+# site); otherwise to no one, so a forwarding header a client sends is ignored.
+DATELINE_TRUSTED_PROXIES = env.get_networks(
+    "DATELINE_TRUSTED_PROXIES", ["127.0.0.0/8", "::1"] if BEHIND_PROXY else []
+)
+# The header the nearest trusted proxy appends the client's address to.
+DATELINE_PROXY_HEADER = env.get_choice(
+    "DATELINE_PROXY_HEADER", "x-forwarded-for", ["x-forwarded-for", "forwarded"]
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -19,15 +19,62 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 def client_ip(request: HttpRequest) -> str:
     """The client's IP address, normalised, or "" when the server was handed none that parses.
-    The one place that decides: trusting a proxy's X-Forwarded-For changes only this."""
-    raw = str(request.META.get("REMOTE_ADDR", "")).strip()
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
+    The one place that decides, for the flood limit, bans, the spam checks and what is stored.
+
+    The connection's own address, unless it is a trusted proxy (``DATELINE_TRUSTED_PROXIES``):
+    then the forwarding header (``DATELINE_PROXY_HEADER``) is read from its right end, where
+    each proxy appends the address it saw, past every trusted proxy, and the first address not
+    trusted is the client. Whatever a client wrote to the left of it is never believed."""
+    address = _address(str(request.META.get("REMOTE_ADDR", "")))
+    if address is None:
         return ""
+    if _trusted(address):
+        for hop in reversed(_forwarded_for(request)):
+            hop_address = _address(hop)
+            if hop_address is None:
+                # "unknown", an obfuscated name, garbage: the last address vouched for stands.
+                break
+            address = hop_address
+            if not _trusted(address):
+                break
+    return str(address)
+
+
+def _trusted(address: IPAddress) -> bool:
+    return any(address in network for network in settings.DATELINE_TRUSTED_PROXIES)
+
+
+def _address(raw: str) -> IPAddress | None:
+    """An address as a header or the server gives it: quoted, bracketed, with a port."""
+    raw = raw.strip().strip('"')
+    if raw.startswith("["):
+        raw = raw[1:].partition("]")[0]
+    elif raw.count(":") == 1:  # an IPv4 address with a port
+        raw = raw.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _forwarded_for(request: HttpRequest) -> list[str]:
+    """The addresses the forwarding header lists, nearest proxy's last."""
+    if settings.DATELINE_PROXY_HEADER == "forwarded":  # RFC 7239: for=…;proto=…, for=…
+        return [
+            value
+            for element in str(request.META.get("HTTP_FORWARDED", "")).split(",")
+            for key, _, value in (pair.partition("=") for pair in element.split(";"))
+            if key.strip().lower() == "for"
+        ]
+    return str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
 
 
 def printable(value: str, limit: int) -> str:
