@@ -414,6 +414,13 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_ALLOW_UNICODE_SLUGS = True
 WAGTAILADMIN_COMMENTS_ENABLED = True
+# The admin calls no third party: no Gravatar images of the editors (their initials instead),
+# no check for new Wagtail releases.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Django's own admin (raw tables) is not routed unless asked for: everything an editor needs is
+# in Wagtail's admin at /admin/.
+DATELINE_DJANGO_ADMIN = env.get_bool("DATELINE_DJANGO_ADMIN", False)
 TAGGIT_CASE_INSENSITIVE = True
 
 # Spam checks run on every comment, in this order (see dateline/discussion/spam.py).

@@ -15,7 +15,6 @@ urlpatterns = [
     path("healthz", server_views.health, name="health"),
     path("robots.txt", newsroom_views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, name="sitemap"),
-    path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("comments/api/", include("dateline.discussion.api_urls")),
@@ -27,6 +26,9 @@ urlpatterns = [
     path("accounts/", include(identity_urls.allauth_urlpatterns)),
     path("", include("dateline.newsroom.urls")),
 ]
+
+if settings.DATELINE_DJANGO_ADMIN:
+    urlpatterns.insert(0, path("django-admin/", admin.site.urls))
 
 if settings.DATELINE_SERVE_MEDIA:
     # The single-machine default serves uploads itself; production with object storage or a

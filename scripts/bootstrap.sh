@@ -62,7 +62,15 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.lock"
     cp "$ROOT/requirements.lock" "$stamp"
   fi
-  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" 2>/dev/null \
-    || "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+  # The package itself, editable, again only when this checkout or its pyproject.toml changed:
+  # building it needs setuptools, which may have to come from the network, and a restart with
+  # nothing changed must work offline.
+  local editable="$VENV/.editable-installed" want
+  want="$ROOT $(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  if [ ! -f "$editable" ] || [ "$(cat "$editable")" != "$want" ]; then
+    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" 2>/dev/null \
+      || "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+    echo "$want" > "$editable"
+  fi
   export PATH="$VENV/bin:$PATH"
 }
