@@ -29,6 +29,7 @@ datadir.prepare()
 
 def _forget_cached_state() -> None:
     from dateline.discussion import actions as discussion_actions
+    from dateline.discussion import impersonation
     from dateline.newsroom import routing
     from dateline.server import pagecache, siteconfig
 
@@ -38,6 +39,7 @@ def _forget_cached_state() -> None:
     routing.forget()
     pagecache.forget_local_fragments()
     discussion_actions.forget_kept_bans()
+    impersonation.protected.forget()
 
 
 @pytest.fixture(autouse=True)

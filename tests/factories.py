@@ -93,9 +93,12 @@ def post_guest_comment(
     email: str = "",
     parent=None,
     ip: str = "192.0.2.10",
+    token: str = "",
     **meta: Any,
 ):  # type: ignore[no-untyped-def]
-    """Post through the real action, as the form would; returns the comment."""
+    """Post through the real action, as the form would; returns the comment, with the guest
+    token its browser was given as ``comment.guest_token`` (pass it as ``token`` to post again
+    as the same browser: an email alone proves nothing)."""
     from dateline.discussion import actions
 
     n = next(_guest_counter)
@@ -105,7 +108,10 @@ def post_guest_comment(
         body=body or f"A thoughtful comment, number {n}.",
         policy=policy,
         meta=actions.RequestMeta(ip_address=ip, **meta),
-        author=actions.Guest(name=name or f"Reader {n}", email=email or f"reader{n}@example.org"),
+        author=actions.Guest(
+            name=name or f"Reader {n}", email=email or f"reader{n}@example.org", token=token
+        ),
         parent_id=parent.pk if parent is not None else None,
     )
+    posted.comment.guest_token = posted.guest_token
     return posted.comment

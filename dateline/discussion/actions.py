@@ -9,7 +9,6 @@ import hashlib
 import ipaddress
 import logging
 import math
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,18 +23,21 @@ from django.utils.translation import gettext as _
 
 from dateline import ratelimits
 from dateline.addresses import normalise_email
+from dateline.discussion import impersonation, spam, targets, tasks, text
 from dateline.discussion import invalidation as page_invalidation
-from dateline.discussion import spam, targets, tasks, text
 from dateline.discussion.errors import CommenterBanned, CommentError, CommentsClosed, NotAllowed
 from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
 from dateline.discussion.reasons import Reason, reason
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions as notifications
-from dateline.server import pagecache
+from dateline.server import kept
 
 logger = logging.getLogger(__name__)
 
 EDIT_TOKEN_SALT = "dateline.discussion.edit-token"  # noqa: S105 - a salt, not a secret
+GUEST_TOKEN_SALT = "dateline.discussion.guest-token"  # noqa: S105 - a salt, not a secret
+# As long as a browser keeps a cookie (RFC 6265bis caps it at 400 days).
+GUEST_TOKEN_MAX_AGE = 400 * 24 * 60 * 60
 MAX_WEBSITE_LENGTH = 200
 MAX_EMAIL_LENGTH = 254
 
@@ -48,6 +50,9 @@ class Guest:
     name: str
     email: str
     website: str = ""
+    # The signed token this browser was given with an earlier comment (``guest_token``): the
+    # only thing that proves a guest is the one who wrote under this email before.
+    token: str = ""
 
 
 # Who posts: a guest's details, or the identity a reader signed in with.
@@ -81,6 +86,8 @@ class PostedComment:
     comment: Comment
     edit_token: str
     reasons: list[Reason | str] = field(default_factory=list)
+    # For a guest's browser to keep and send with its next comment ("" for none).
+    guest_token: str = ""
 
     @property
     def is_held(self) -> bool:
@@ -149,21 +156,57 @@ def clean_guest(details: Guest) -> Guest:
             errors["website"] = _("The website must be an http:// or https:// address.")
     if errors:
         raise CommentError(errors)
-    return Guest(name=name, email=email, website=website)
+    return Guest(name=name, email=email, website=website, token=details.token)
 
 
 def find_guest(*, email: str) -> Commenter | None:
     return Commenter.objects.filter(provider="guest", subject=normalise_email(email)).first()
 
 
+# Guests' proof ------------------------------------------------------------------------------
+#
+# An email address typed into a form proves nothing: anybody can type anybody's. What a guest
+# has earned (trust after approved comments, the name and website on their row) follows only
+# the browser that earned it, through a signed token given with each accepted comment: the
+# row's id, and — for a browser that posted under a known address without the token — the
+# held comment that will vouch for it once a moderator approves it.
+
+
+def guest_token(commenter_id: int, *, vouched_by: int | None = None) -> str:
+    payload: dict[str, int] = {"c": commenter_id}
+    if vouched_by is not None:
+        payload["v"] = vouched_by
+    return signing.dumps(payload, salt=GUEST_TOKEN_SALT, compress=True)
+
+
+def _proven_guest(existing: Commenter | None, token: str) -> bool:
+    """Whether ``token`` proves its holder is the guest of row ``existing``."""
+    if existing is None or not token:
+        return False
+    try:
+        payload = signing.loads(token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    if not isinstance(payload, dict) or payload.get("c") != existing.pk:
+        return False
+    vouched_by = payload.get("v")
+    if vouched_by is None:
+        return True
+    # Only ever issued for a held comment: approved means a moderator approved it.
+    return Comment.objects.filter(
+        pk=vouched_by, commenter_id=existing.pk, status=Comment.Status.APPROVED
+    ).exists()
+
+
 def _guest_commenter(
-    details: Guest, *, existing: Commenter | None, approved: bool
+    details: Guest, *, existing: Commenter | None, approved: bool, proven: bool
 ) -> tuple[Commenter, bool]:
-    """The guest's commenter row, written with the name and website they typed (and one more
-    approved comment when ``approved``), and whether it is new. ``existing``: the row the
-    address had when the post was checked, outside this transaction, so nothing is read
-    again here. The unique (provider, subject) constraint catches a concurrent first comment,
-    and a row deleted meanwhile (an erased identity) is created afresh."""
+    """The guest's commenter row, and whether it is new: written with the name and website
+    they typed only when ``proven`` (or new), and with one more approved comment when
+    ``approved``. ``existing``: the row the address had when the post was checked, outside
+    this transaction, so nothing is read again here. The unique (provider, subject)
+    constraint catches a concurrent first comment, and a row deleted meanwhile (an erased
+    identity) is created afresh."""
     subject = normalise_email(details.email)
     now = timezone.now()
     counted = int(approved)
@@ -183,8 +226,13 @@ def _guest_commenter(
                     True,
                 )
         except IntegrityError:
-            existing = Commenter.objects.get(provider="guest", subject=subject)
-    changes = {"display_name": details.name, "website": details.website, "last_seen_at": now}
+            # Somebody else's first comment under this address won the race: not proven.
+            existing, proven = Commenter.objects.get(provider="guest", subject=subject), False
+    changes: dict[str, object] = (
+        {"display_name": details.name, "website": details.website, "last_seen_at": now}
+        if proven
+        else {}
+    )
     if Commenter.objects.filter(pk=existing.pk).update(
         **changes, approved_comment_count=F("approved_comment_count") + counted
     ):
@@ -192,45 +240,28 @@ def _guest_commenter(
             setattr(existing, name, value)
         existing.approved_comment_count += counted
         return existing, False
-    return _guest_commenter(details, existing=None, approved=approved)
+    return _guest_commenter(details, existing=None, approved=approved, proven=proven)
 
 
 # Bans -------------------------------------------------------------------------------------
 
 
-# This process's copy of the bans in force: every post checks them, and they change rarely.
-# Kept under the number of the bans' counter it was read with (each ban saved or deleted
-# bumps it: ``invalidation.bans_changed``), and for a minute at most, so rows changed behind
-# the ORM's back (by hand, a restored backup) count soon enough too.
-KEEP_BANS_SECONDS = 60
-_kept_bans: tuple[int, float, tuple[Ban, ...]] | None = None
+def _bans_in_force() -> tuple[Ban, ...]:
+    return tuple(Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())))
+
+
+# Every post checks the bans, and they change rarely: each process keeps them, under the
+# bans' counter (``invalidation.BANS_GEN``, bumped by every ban saved or deleted).
+kept_bans = kept.Kept(page_invalidation.BANS_GEN, _bans_in_force)
 
 
 def forget_kept_bans() -> None:
-    global _kept_bans
-    _kept_bans = None
+    kept_bans.forget()
 
 
 def active_bans(now: datetime.datetime | None = None) -> list[Ban]:
-    global _kept_bans
     now = now or timezone.now()
-    number: int | None
-    try:
-        # Read before the rows, so a list is never kept under a number newer than it.
-        number = pagecache.read_numbers([page_invalidation.BANS_GEN])[0]
-    except Exception:  # a cache outage: the database still answers
-        logger.warning("bans: could not read their counter", exc_info=True)
-        number = None
-    kept = _kept_bans
-    if number is not None and kept is not None and kept[0] == number and kept[1] > time.monotonic():
-        bans = kept[2]
-    else:
-        bans = tuple(Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
-        # Never from inside a transaction: one that added a ban and then rolled back would
-        # leave a list no counter ever moves on from.
-        if number is not None and not connection.in_atomic_block:
-            _kept_bans = (number, time.monotonic() + KEEP_BANS_SECONDS, bans)
-    return [ban for ban in bans if ban.expires_at is None or ban.expires_at > now]
+    return [ban for ban in kept_bans.get() if ban.expires_at is None or ban.expires_at > now]
 
 
 def is_banned(
@@ -312,6 +343,7 @@ def _decide_status(
     verdict: spam.Verdict,
     commenter: Commenter | None,
     policy: DiscussionSettings,
+    imitates: str | None = None,
 ) -> tuple[str, list[Reason | str]]:
     reasons: list[Reason | str] = list(verdict.reasons)
     if verdict.is_spam:
@@ -324,6 +356,8 @@ def _decide_status(
         held.append(reason("over_link_limit", count=rendered.link_count, limit=policy.max_links))
     if verdict.is_suspicious:
         held.append(reason("suspicious"))
+    if imitates:
+        held.append(reason("imitates_staff", name=imitates))
     if policy.mode == DiscussionSettings.Mode.HOLD_ALL:
         held.append(reason("hold_all"))
     elif policy.mode == DiscussionSettings.Mode.HOLD_NEW and (
@@ -470,8 +504,10 @@ def post_comment(
         existing: Commenter | None = author
         email, author_name, author_website = author.email, author.display_name, author.website
         sender_key = f"{author.provider}:{author.subject}"
+        proven = True
     else:
         existing = find_guest(email=author.email)
+        proven = _proven_guest(existing, author.token)
         email, author_name, author_website = author.email, author.name, author.website
         sender_key = (
             f"{existing.provider}:{existing.subject}"
@@ -531,8 +567,13 @@ def post_comment(
             )
         # Decided before the commenter's row is written, so that one write also counts an
         # approved comment (trust counts what had been approved before this one).
+        # An unproven guest under a known address is moderated as a newcomer would be.
         status, reasons = _decide_status(
-            rendered=rendered, verdict=verdict, commenter=existing, policy=policy
+            rendered=rendered,
+            verdict=verdict,
+            commenter=existing if proven else None,
+            policy=policy,
+            imitates=impersonation.imitated(author_name),
         )
         approved = status == Comment.Status.APPROVED
         if isinstance(author, Commenter):
@@ -542,7 +583,9 @@ def post_comment(
                     approved_comment_count=F("approved_comment_count") + 1
                 )
         else:
-            who, new_commenter = _guest_commenter(author, existing=existing, approved=approved)
+            who, new_commenter = _guest_commenter(
+                author, existing=existing, approved=approved, proven=proven
+            )
         thread = ensure_thread(target)
         # A commenter created just now has said nothing yet, and a new thread holds nothing.
         duplicate = (
@@ -588,7 +631,17 @@ def post_comment(
             notify_all_comments=follow.comments,
             notify_posts=follow.posts,
         )
-    return PostedComment(comment=comment, edit_token=edit_token(comment), reasons=reasons)
+    token = ""
+    if isinstance(author, Guest):
+        if new_commenter or proven:
+            token = guest_token(who.pk)
+        elif status == Comment.Status.PENDING:
+            # Proof once a moderator approves this comment (never for one published at
+            # once: that would hand the address's standing to whoever typed it).
+            token = guest_token(who.pk, vouched_by=comment.pk)
+    return PostedComment(
+        comment=comment, edit_token=edit_token(comment), reasons=reasons, guest_token=token
+    )
 
 
 def _count(

@@ -321,6 +321,7 @@ def _posted(
     edit_token: str | None,
     policy: DiscussionSettings,
     shown_status: HTTPStatus = HTTPStatus.CREATED,
+    guest_token: str = "",
 ) -> Status[dict[str, Any]]:
     """``shown_status`` (201 for a new comment, 200 for an edit) when shown at once; 202 when
     held."""
@@ -336,6 +337,8 @@ def _posted(
         data["edit_window_minutes"] = policy.edit_window_minutes
     if held:
         data["message"] = strings.word("held")
+    if guest_token:
+        data["guest_token"] = guest_token
     return Status(HTTPStatus.ACCEPTED if held else shown_status, data)
 
 
@@ -391,13 +394,18 @@ def comment_create(request: HttpRequest, payload: schemas.NewComment) -> Status[
     posted = actions.post_comment(
         target=target,
         # A signed-in reader posts as themselves; the guest fields are then ignored.
-        author=form.author(signed_in_commenter(request, caller)),
+        author=form.author(signed_in_commenter(request, caller), guest_token=payload.guest_token),
         body=form.cleaned_data["body"] or "",
         policy=policy,
         meta=form.request_meta(request, permalink=target.permalink(request)),
         parent_id=form.cleaned_data.get("parent"),
     )
-    return _posted(posted.comment, edit_token=posted.edit_token, policy=policy)
+    return _posted(
+        posted.comment,
+        edit_token=posted.edit_token,
+        policy=policy,
+        guest_token=posted.guest_token,
+    )
 
 
 @comment_routes.patch(

@@ -159,6 +159,12 @@ class NewComment(_Request):
     website: FieldText = ""
     honeypot: FieldText = Field("", description="Leave empty.")
     form_token: TokenText = ""
+    guest_token: TokenText = Field(
+        "",
+        description="The guest_token this client was given with its last comment: proves a "
+        "guest is the one who wrote under this email before (their trust and stored name "
+        "follow it, never the email alone).",
+    )
 
 
 class CommentEdit(_Request):
@@ -300,6 +306,10 @@ class PostedComment(_Answer):
     )
     edit_window_minutes: Annotated[int, Field(ge=0)] | SkipJsonSchema[None] = None
     message: str | SkipJsonSchema[None] = None
+    guest_token: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="A guest's proof of who they are: keep it and send it with the next comment.",
+    )
 
 
 class Error(_Answer):

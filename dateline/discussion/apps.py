@@ -8,9 +8,12 @@ class DiscussionConfig(AppConfig):
     verbose_name = _("Reader discussion")
 
     def ready(self) -> None:
-        from dateline.discussion import invalidation, spam
+        from django.contrib.auth import get_user_model
+
+        from dateline.discussion import impersonation, invalidation, spam
         from dateline.discussion.models import Ban, DiscussionSettings, Thread
         from dateline.newsroom import routing
+        from dateline.newsroom.models import Author
         from dateline.server import invalidation as server_invalidation
         from dateline.server import siteconfig
 
@@ -22,6 +25,10 @@ class DiscussionConfig(AppConfig):
         server_invalidation.on_change(Thread, then=invalidation.thread_changed)
         # Bans are kept per process (actions.active_bans): new ones count at once.
         server_invalidation.on_change(Ban, then=invalidation.bans_changed, new_rows=True)
+        # So are the newsroom's own names, which commenters may not pass for.
+        server_invalidation.on_change(
+            Author, get_user_model(), then=impersonation.protected.changed, new_rows=True
+        )
         # Read on every reader page: the settings in the site snapshot, the thread with its
         # story (one query, none while the story is kept).
         siteconfig.register_setting(DiscussionSettings)

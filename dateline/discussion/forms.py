@@ -74,6 +74,10 @@ def request_meta(
     )
 
 
+# A signed token is ~60 characters; anything much longer is not one of ours.
+MAX_GUEST_TOKEN_LENGTH = 500
+
+
 class CommentForm(forms.Form):
     """Every field is optional *here*: the actions produce the "please enter your name" style
     messages, so a reader sees one consistent wording whichever client they use. The form
@@ -97,9 +101,10 @@ class CommentForm(forms.Form):
         """Attach the messages an action raised to the fields they name."""
         web.add_errors(self, errors, to_summary=frozenset({"parent"}))
 
-    def author(self, commenter: Commenter | None) -> Author:
+    def author(self, commenter: Commenter | None, *, guest_token: str = "") -> Author:
         """Who posts: the reader's signed-in identity when there is one (the guest fields are
-        then ignored), else the guest details typed."""
+        then ignored), else the guest details typed, with the token the browser was given
+        with its last comment (``actions.guest_token``)."""
         if commenter is not None:
             return commenter
         data = self.cleaned_data
@@ -107,6 +112,7 @@ class CommentForm(forms.Form):
             name=data.get("name") or "",
             email=data.get("email") or "",
             website=data.get("website") or "",
+            token=guest_token[:MAX_GUEST_TOKEN_LENGTH],
         )
 
     def request_meta(self, request: HttpRequest, *, permalink: str) -> RequestMeta:

@@ -22,6 +22,7 @@ MESSAGES: dict[str, Promise] = {
     "suspicious": _("looks like spam"),
     "hold_all": _("every comment is held"),
     "first_comments": _("first comments are held until approved"),
+    "imitates_staff": _("the name passes for “%(name)s”"),
 }
 
 Reason = dict[str, str | int]

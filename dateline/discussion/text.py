@@ -90,9 +90,23 @@ def check_and_normalise(text: str, *, max_length: int, field_label: str) -> str:
     return text.translate(BIDI_CONTROLS)
 
 
+# Blank letters of other scripts, which render as nothing (or a space) in a name.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def visible(text: str) -> str:
+    """``text`` without what cannot be seen: format characters (zero-width spaces and
+    joiners, the byte order mark, the Arabic letter mark, soft hyphens, direction controls)
+    and blank letters. Used on names, where such characters only ever serve to make one name
+    pass for another (Persian's zero-width non-joiner is lost; the name still reads)."""
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) != "Cf" and ch not in _BLANK_LETTERS
+    )
+
+
 def clean_name(name: str) -> str:
     name = check_and_normalise(name, max_length=MAX_NAME_LENGTH, field_label=_("Your name"))
-    return " ".join(name.split())
+    return " ".join(visible(name).split())
 
 
 def render_comment(source: str) -> RenderedComment:

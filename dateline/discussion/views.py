@@ -59,6 +59,9 @@ from dateline.newsroom.models import DEFAULT_DATETIME_FORMAT, ArticlePage, Newsr
 # on; the script moves it to localStorage and deletes the cookie. Not HttpOnly for that reason;
 # the token inside is signed and expires with the edit window whatever the cookie says.
 EDIT_COOKIE = "dateline_edit"
+# A guest's proof of who they are (``actions.guest_token``): sent with each comment, never
+# read by scripts.
+GUEST_COOKIE = "dateline_guest"
 
 
 # Request helpers --------------------------------------------------------------------------
@@ -299,7 +302,9 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     try:
         posted = actions.post_comment(
             target=target,
-            author=form.author(current_commenter(request)),
+            author=form.author(
+                current_commenter(request), guest_token=request.COOKIES.get(GUEST_COOKIE, "")
+            ),
             body=form.cleaned_data["body"] or "",
             policy=policy,
             meta=form.request_meta(request, permalink=target.permalink(request)),
@@ -325,7 +330,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             .first()
             or 0
         )
-        return web.json_answer(
+        answer = web.json_answer(
             {
                 "id": comment.pk,
                 "anchor": comment.anchor,
@@ -346,6 +351,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             },
             status=HTTPStatus.CREATED,
         )
+        return _remember_guest(answer, posted.guest_token)
 
     if held:
         location = f"{article.get_url(request=request) or '/'}?{HELD_PARAM}=1#respond"
@@ -363,7 +369,20 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             httponly=False,
             samesite="Lax",
         )
-    return web.no_store(response)
+    return web.no_store(_remember_guest(response, posted.guest_token))
+
+
+def _remember_guest(response: HttpResponse, token: str) -> HttpResponse:
+    if token:
+        response.set_cookie(
+            GUEST_COOKIE,
+            token,
+            max_age=actions.GUEST_TOKEN_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 # Self-service -----------------------------------------------------------------------------

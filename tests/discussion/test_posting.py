@@ -19,7 +19,11 @@ def test_a_first_time_guest_is_held_until_a_moderator_approves_them(article):
     first = post_guest_comment(article, "Glad to hear it.", policy=policy, email="amal@example.org")
     actions.set_status(comments=[first], status=Comment.Status.APPROVED, moderator=None)
     second = post_guest_comment(
-        article, "And the ferry too?", policy=policy, email="amal@example.org"
+        article,
+        "And the ferry too?",
+        policy=policy,
+        email="amal@example.org",
+        token=first.guest_token,  # the same browser
     )
 
     assert first.status == Comment.Status.PENDING
@@ -132,7 +136,9 @@ def test_a_first_comment_whose_address_was_taken_meanwhile_joins_that_commenter(
     details = actions.Guest(name="Amal R.", email="Amal@Example.org", website="")
 
     with transaction.atomic():
-        commenter, created = actions._guest_commenter(details, existing=None, approved=False)
+        commenter, created = actions._guest_commenter(
+            details, existing=None, approved=False, proven=True
+        )
         # The failed insert was undone on its own: the transaction goes on (PostgreSQL
         # refuses every statement after an error that was not).
         assert Commenter.objects.filter(provider="guest").count() == 1
@@ -140,7 +146,8 @@ def test_a_first_comment_whose_address_was_taken_meanwhile_joins_that_commenter(
     assert not created
     assert commenter.pk == earlier.commenter_id
     commenter.refresh_from_db()
-    assert commenter.display_name == "Amal R."
+    # Whoever won the race wrote the row; this post proves nothing about being them.
+    assert commenter.display_name == "Amal"
 
 
 def test_a_first_time_guest_is_created_with_the_comment_in_one_go(article):

@@ -23,7 +23,10 @@
   // details are kept only when they tick "Save my name…". Nothing there is more than the page
   // could already read from its own DOM. Failing quietly: private windows, blocked storage
   // and full quotas must not break commenting (tokens then live as long as the page).
+  // The guest token (GUEST_KEY) proves to the newsroom that this browser is the guest who
+  // wrote under an email before; without it the same email is moderated as a newcomer's.
   var TOKENS_KEY = "dateline.editTokens", DETAILS_KEY = "dateline.commenter";
+  var GUEST_KEY = "dateline.guestToken";
   var store = {
     get: function (key) {
       try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
@@ -432,6 +435,8 @@
       body: v("body"), name: v("name"), email: v("email"), website: v("website"),
       honeypot: v("honeypot"), form_token: formToken
     };
+    var guestToken = store.get(GUEST_KEY);
+    if (typeof guestToken === "string") payload.guest_token = guestToken;
     submit.disabled = true;
     submit.textContent = t("sending");
     var done = function () { submit.disabled = false; submit.textContent = t("submit"); };
@@ -440,6 +445,7 @@
       if (res.status === 201 || res.status === 202) {
         var c = res.data.comment;
         saveToken(c.id, res.data.edit_token, res.data.edit_window_minutes);
+        if (typeof res.data.guest_token === "string") store.set(GUEST_KEY, res.data.guest_token);
         if (rememberBox.checked) {
           store.set(DETAILS_KEY, { name: payload.name, email: payload.email, website: payload.website });
         } else {
