@@ -11,7 +11,11 @@ class NotificationsConfig(AppConfig):
         from wagtail.signals import page_published
 
         from dateline.newsroom.models import ArticlePage
-        from dateline.notifications import actions, delivery
+        from dateline.notifications import (
+            actions,
+            checks,  # noqa: F401 - registers the deploy check
+            delivery,
+        )
         from dateline.server import scheduler
 
         # Why a signal, when Dateline otherwise keeps writes out of signals: an article goes

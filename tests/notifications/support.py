@@ -35,6 +35,7 @@ class Mailbox:
 
     def __init__(self, *, delay: float = 0.0, reply: str = "") -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message's bytes as they came over the wire
         self.envelopes: list[tuple[str, list[str]]] = []
         self.delay = delay
         self.reply = reply
@@ -47,6 +48,7 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.raw.append(bytes(envelope.original_content or envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.delay:
             await asyncio.sleep(self.delay)

@@ -355,3 +355,20 @@ def test_the_migration_forgets_the_bodies_of_email_links_that_left_before_this_r
     assert_body_forgotten(email_link, OutboundMessage.Status.SENT)
     queued.refresh_from_db()
     assert queued.text == f"{LINK}still-needed/"  # it has yet to leave
+
+
+def test_list_unsubscribe_is_a_literal_address_however_long(queued, settings):
+    """RFC 2369/8058: ``List-Unsubscribe: <https://…>`` as it is, read from the bytes the SMTP
+    server received, not folded into encoded words (which providers do not offer as one-click
+    unsubscribe)."""
+    url = OutboundMessage.objects.get(pk=queued.pk).headers["List-Unsubscribe"]
+    assert len(url) > 78  # the case the default folding broke
+    box = Mailbox()
+    with smtp_server(box) as port:
+        settings.MAILERS = {"default": smtp_mailer(port)}
+        deliver_all()
+    [raw] = box.raw
+    header = next(line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:"))
+    assert header == b"List-Unsubscribe: " + url.encode()
+    assert b"=?utf-8?" not in header
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw

@@ -119,6 +119,26 @@ def test_dateline_check_passes_on_a_fresh_configuration(tmp_path):
     assert "no issues" in finished.stdout
 
 
+def test_check_deploy_says_how_to_send_email_when_it_is_only_printed(tmp_path):
+    production = {
+        **clean_env(tmp_path),
+        "DATELINE_HTTPS": "true",
+        "DATELINE_BASE_URL": "https://news.example.org",
+        "DATELINE_ALLOWED_HOSTS": "news.example.org",
+        "SECRET_KEY": "a-production-secret-key-with-enough-randomness-0123456789",
+    }
+    production.pop("EMAIL_URL", None)
+    printed = dateline("check", "--deploy", env=production)
+    assert printed.returncode != 0
+    assert "dateline.E001" in printed.stderr
+    assert "Set EMAIL_URL to your mail server" in printed.stderr
+
+    sent = dateline(
+        "check", "--deploy", env={**production, "EMAIL_URL": "smtp://mail.example.org:587?tls=1"}
+    )
+    assert "dateline.E001" not in sent.stderr + sent.stdout
+
+
 # The generated secret key -----------------------------------------------------------------
 # The dateline command generates it before the settings load (dateline/datadir.py); the
 # settings themselves only read it from the environment.
