@@ -37,6 +37,10 @@ def trusting_policy(db):
     return discussion_policy(mode=HOLD_NEW, trusted_after=1)
 
 
+def post(api: Api, article, **fields: str):  # type: ignore[no-untyped-def]
+    return api.post(guest_payload({"article": article.pk}, **fields))
+
+
 def approve(comment_id: int) -> None:
     actions.set_status(
         comments=Comment.objects.filter(pk=comment_id),
@@ -47,14 +51,13 @@ def approve(comment_id: int) -> None:
 
 def samira_approved_once(api: Api, article) -> str:
     """Samira's first comment, held and then approved: returns the token her browser keeps."""
-    first = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="The late buses matter to shift workers.",
-            name="Samira",
-            email="samira@victim.test",
-            website="https://samira.example.org",
-        )
+    first = post(
+        api,
+        article,
+        body="The late buses matter to shift workers.",
+        name="Samira",
+        email="samira@victim.test",
+        website="https://samira.example.org",
     )
     assert first.status_code == HTTPStatus.ACCEPTED, first.content
     approve(first.data["comment"]["id"])
@@ -67,14 +70,13 @@ def test_someone_else_typing_a_trusted_guests_email_is_held_and_changes_nothing(
     api = Api(client)
     samira_approved_once(api, article)
 
-    attack = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="Everything Samira said before was wrong.",
-            name="Attacker",
-            email="SAMIRA@victim.test",
-            website="https://attacker.example.net",
-        )
+    attack = post(
+        api,
+        article,
+        body="Everything Samira said before was wrong.",
+        name="Attacker",
+        email="SAMIRA@victim.test",
+        website="https://attacker.example.net",
     )
 
     assert attack.status_code == HTTPStatus.ACCEPTED, attack.content
@@ -93,14 +95,13 @@ def test_the_browser_that_earned_the_trust_keeps_it(client, article, trusting_po
     api = Api(client)
     token = samira_approved_once(api, article)
 
-    again = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="And the early ones too.",
-            name="Samira K.",
-            email="samira@victim.test",
-            guest_token=token,
-        )
+    again = post(
+        api,
+        article,
+        body="And the early ones too.",
+        name="Samira K.",
+        email="samira@victim.test",
+        guest_token=token,
     )
 
     assert again.status_code == HTTPStatus.CREATED, again.content
@@ -123,13 +124,12 @@ def test_a_forged_or_foreign_token_proves_nothing(client, article, trusting_poli
     api = Api(client)
     samira_approved_once(api, article)
 
-    attack = api.post(
-        guest_payload(
-            {"article": article.pk},
-            name="Attacker",
-            email="samira@victim.test",
-            guest_token=token,
-        )
+    attack = post(
+        api,
+        article,
+        name="Attacker",
+        email="samira@victim.test",
+        guest_token=token,
     )
 
     assert attack.status_code == HTTPStatus.ACCEPTED, attack.content
@@ -143,44 +143,39 @@ def test_a_token_for_a_held_comment_proves_the_browser_once_a_moderator_approves
     the phone is hers too. A comment published at once (no moderator looked) proves nothing."""
     api = Api(client)
     samira_approved_once(api, article)
-    phone = api.post(
-        guest_payload({"article": article.pk}, name="Samira", email="samira@victim.test")
-    )
+    phone = post(api, article, name="Samira", email="samira@victim.test")
     assert phone.status_code == HTTPStatus.ACCEPTED
     phone_token = phone.data["guest_token"]
 
-    before = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="Not yet approved.",
-            name="Samira",
-            email="samira@victim.test",
-            guest_token=phone_token,
-        )
+    before = post(
+        api,
+        article,
+        body="Not yet approved.",
+        name="Samira",
+        email="samira@victim.test",
+        guest_token=phone_token,
     )
     assert before.status_code == HTTPStatus.ACCEPTED
 
     approve(phone.data["comment"]["id"])
-    after = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="Approved now.",
-            name="Samira",
-            email="samira@victim.test",
-            guest_token=phone_token,
-        )
+    after = post(
+        api,
+        article,
+        body="Approved now.",
+        name="Samira",
+        email="samira@victim.test",
+        guest_token=phone_token,
     )
     assert after.status_code == HTTPStatus.CREATED, after.content
 
     # In publish mode nothing is held, so posting under somebody's address earns no token.
     discussion_policy(mode=PUBLISH)
-    published = api.post(
-        guest_payload(
-            {"article": article.pk},
-            body="Published at once.",
-            name="Attacker",
-            email="samira@victim.test",
-        )
+    published = post(
+        api,
+        article,
+        body="Published at once.",
+        name="Attacker",
+        email="samira@victim.test",
     )
     assert published.status_code == HTTPStatus.CREATED, published.content
     assert "guest_token" not in published.data
@@ -232,12 +227,11 @@ def test_a_signed_in_reader_is_trusted_as_themselves(article, trusting_policy):
 
 def test_invisible_characters_are_taken_out_of_names(client, article):
     discussion_policy(mode=PUBLISH)
-    response = Api(client).post(
-        guest_payload(
-            {"article": article.pk},
-            name="\ufeffSa\u200bmi\u200dra\u2060\u00ad \u3164",
-            email="s@example.org",
-        )
+    response = post(
+        Api(client),
+        article,
+        name="\ufeffSa\u200bmi\u200dra\u2060\u00ad \u3164",
+        email="s@example.org",
     )
     assert response.status_code == HTTPStatus.CREATED, response.content
     assert response.data["comment"]["author"]["name"] == "Samira"
@@ -246,9 +240,7 @@ def test_invisible_characters_are_taken_out_of_names(client, article):
 
 def test_a_name_of_nothing_but_invisible_characters_is_asked_for_again(client, article):
     discussion_policy(mode=PUBLISH)
-    response = Api(client).post(
-        guest_payload({"article": article.pk}, name="\u200b\u200d\ufeff", email="s@example.org")
-    )
+    response = post(Api(client), article, name="\u200b\u200d\ufeff", email="s@example.org")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.data["errors"]["name"] == "Please enter your name."
 
@@ -279,9 +271,7 @@ def test_a_name_that_passes_for_the_newsroom_is_held(client, article, name, pass
     )
     discussion_policy(mode=PUBLISH)
 
-    response = Api(client).post(
-        guest_payload({"article": article.pk}, name=name, email="reader@example.org")
-    )
+    response = post(Api(client), article, name=name, email="reader@example.org")
 
     comment = Comment.objects.get(pk=response.data["comment"]["id"])
     if passes_for is None:
