@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -276,40 +276,84 @@ def get_client_pair(prefix: str) -> tuple[str, str] | None:
     return (client_id, secret) if client_id else None
 
 
+OIDC_KEYS = {"id", "name", "server_url", "client_id", "secret", "scope", "verified_email"}
+OIDC_NUMBERED_FIELDS = ("ID", "NAME", "SERVER_URL", "CLIENT_ID", "SECRET")
+MAX_NUMBERED_OIDC = 20
+
+
 def get_oidc_providers(name: str = "DATELINE_OIDC_PROVIDERS") -> list[dict[str, Any]]:
     """OpenID Connect providers as allauth ``APPS`` entries, from a JSON list in ``name``:
     ``[{"id": …, "name": …, "server_url": …, "client_id": …, "secret": …}]`` (optional
-    ``scope`` list and ``verified_email``), or else from numbered variables
-    (``DATELINE_OIDC_1_ID``, ``_NAME``, ``_SERVER_URL``, ``_CLIENT_ID``, ``_SECRET``, then
-    ``_2_``…, up to 20) for tooling that cannot pass JSON comfortably. Errors name ``name``
-    and the entry. Whether an id may be used at all is the identity app's to say: it checks
-    them at start-up (``dateline.identity.config.check_environment_providers``)."""
+    ``scope`` list, which must include ``openid``, and ``verified_email``), or else from
+    numbered variables (``DATELINE_OIDC_1_ID``, ``_NAME``, ``_SERVER_URL``, ``_CLIENT_ID``,
+    ``_SECRET``, then ``_2_``…, up to 20) for tooling that cannot pass JSON comfortably. Never
+    both. Errors name the variable (and the entry). Whether an id may be used at all is the
+    identity app's to say: it checks them at start-up
+    (``dateline.identity.config.check_environment_providers``)."""
     raw = get_str(name)
+    numbered = sorted(key for key in os.environ if re.fullmatch(r"DATELINE_OIDC_\d+_[A-Z_]+", key))
+    if raw and numbered:
+        raise EnvError(
+            f"Set {name} or the numbered DATELINE_OIDC_<n>_… variables, not both "
+            f"(found {numbered[0]})."
+        )
     if not raw:
-        return _oidc_apps(name, _numbered_oidc_entries())
+        return _oidc_apps(_numbered_oidc_entries(numbered))
     try:
         entries = json.loads(raw)
     except json.JSONDecodeError as error:
         raise EnvError(f"{name} is not valid JSON: {error}") from None
-    return _oidc_apps(name, entries)
+    if not isinstance(entries, list):
+        raise EnvError(f"{name} must be a JSON list of providers.")
+    located = []
+    for position, entry in enumerate(entries, start=1):
+        where = f"{name} entry {position}"
+        if not isinstance(entry, dict):
+            raise EnvError(f"{where} must be an object.")
+        unknown = sorted(set(entry) - OIDC_KEYS)
+        if unknown:
+            raise EnvError(
+                f"{where}: unknown key {', '.join(map(repr, unknown))} "
+                f"(known: {', '.join(sorted(OIDC_KEYS))})."
+            )
+        located.append((entry, _in_entry(where)))
+    return _oidc_apps(located)
 
 
-def _numbered_oidc_entries() -> list[dict[str, str]]:
-    entries = []
-    for n in range(1, 21):
-        prefix = f"DATELINE_OIDC_{n}_"
-        if not get_str(f"{prefix}ID"):
-            continue
-        entries.append(
-            {
-                "id": get_str(f"{prefix}ID"),
-                "name": get_str(f"{prefix}NAME") or get_str(f"{prefix}ID"),
-                "server_url": get_str(f"{prefix}SERVER_URL"),
-                "client_id": get_str(f"{prefix}CLIENT_ID"),
-                "secret": get_str(f"{prefix}SECRET"),
-            }
-        )
+type _Where = Callable[[str], str]
+
+
+def _numbered_oidc_entries(names: list[str]) -> list[tuple[dict[str, Any], _Where]]:
+    """The numbered variables as entries, each with the variable that holds each field."""
+    by_number: dict[int, dict[str, str]] = {}
+    for variable in names:
+        number, _, field = variable.removeprefix("DATELINE_OIDC_").partition("_")
+        if field not in OIDC_NUMBERED_FIELDS:
+            raise EnvError(
+                f"{variable} is not a setting: use DATELINE_OIDC_{number}_ followed by "
+                f"{', '.join(OIDC_NUMBERED_FIELDS)}."
+            )
+        if not 1 <= int(number) <= MAX_NUMBERED_OIDC:
+            raise EnvError(
+                f"{variable}: providers are numbered 1 to {MAX_NUMBERED_OIDC}; "
+                "use DATELINE_OIDC_PROVIDERS for more."
+            )
+        by_number.setdefault(int(number), {})[field] = get_str(variable)
+    entries: list[tuple[dict[str, Any], _Where]] = []
+    for position, fields in sorted(by_number.items()):
+        prefix = f"DATELINE_OIDC_{position}_"
+        entry = {key.lower(): value for key, value in fields.items() if value}
+        entry.setdefault("name", entry.get("id", ""))
+        entries.append((entry, _in_variables(prefix)))
     return entries
+
+
+def _in_entry(where: str) -> _Where:
+    return lambda key: f"{where}: {key}"
+
+
+def _in_variables(prefix: str) -> _Where:
+    return lambda key: f"{prefix}{key.upper()}"
 
 
 def _absolute_url(where: str, url: str) -> str:
@@ -319,29 +363,30 @@ def _absolute_url(where: str, url: str) -> str:
     return url.rstrip("/")
 
 
-def _oidc_apps(name: str, entries: object) -> list[dict[str, Any]]:
-    if not isinstance(entries, list):
-        raise EnvError(f"{name} must be a JSON list of providers.")
+def _oidc_apps(entries: list[tuple[dict[str, Any], _Where]]) -> list[dict[str, Any]]:
     apps: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        where = f"{name} entry {position}"
-        if not isinstance(entry, dict):
-            raise EnvError(f"{where} must be an object.")
-        missing = [key for key in ("id", "name", "server_url", "client_id") if not entry.get(key)]
-        if missing:
-            raise EnvError(f"{where} is missing {', '.join(missing)}.")
+    for entry, where in entries:
+        for key in ("id", "name", "server_url", "client_id", "secret"):
+            if not entry.get(key):
+                raise EnvError(f"{where(key)} is missing: every provider needs it.")
         provider_id = str(entry["id"])
         if provider_id in seen:
-            raise EnvError(f"{where}: id {provider_id!r} is used twice.")
+            raise EnvError(f"{where('id')}: id {provider_id!r} is used twice.")
         seen.add(provider_id)
         app_settings: dict[str, Any] = {
-            "server_url": _absolute_url(where, str(entry["server_url"])),
+            "server_url": _absolute_url(where("server_url"), str(entry["server_url"])),
         }
-        if entry.get("scope"):
-            if not isinstance(entry["scope"], list):
-                raise EnvError(f"{where}: scope must be a list such as ['openid', 'email'].")
-            app_settings["scope"] = [str(s) for s in entry["scope"]]
+        if "scope" in entry:
+            scope = entry["scope"]
+            if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
+                raise EnvError(f"{where('scope')} must be a list such as ['openid', 'email'].")
+            if "openid" not in scope:
+                raise EnvError(
+                    f"{where('scope')} must include 'openid': without it the provider sends "
+                    "no ID token, and nobody can be signed in."
+                )
+            app_settings["scope"] = scope
         if "verified_email" in entry:
             app_settings["verified_email"] = bool(entry["verified_email"])
         apps.append(
@@ -349,7 +394,7 @@ def _oidc_apps(name: str, entries: object) -> list[dict[str, Any]]:
                 "provider_id": provider_id,
                 "name": str(entry["name"])[:40],
                 "client_id": str(entry["client_id"]),
-                "secret": str(entry.get("secret", "")),
+                "secret": str(entry["secret"]),
                 "settings": app_settings,
             }
         )

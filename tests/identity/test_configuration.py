@@ -134,28 +134,27 @@ def test_numbered_variables_work_too(clean_env):
     assert apps[0]["name"] == "keycloak"
 
 
+OK = '"name": "A", "server_url": "https://a.example", "client_id": "c", "secret": "s"'
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         ("not json", "not valid JSON"),
         ("{}", "JSON list"),
-        ('[{"id": "x"}]', "missing name, server_url, client_id"),
-        (
-            '[{"id": "google", "name": "G", "server_url": "https://a.example", "client_id": "c"}]',
-            "reserved",
-        ),
-        (
-            '[{"id": "Bad Id", "name": "G", "server_url": "https://a.example", "client_id": "c"}]',
-            "lower-case",
-        ),
-        ('[{"id": "a", "name": "A", "server_url": "ftp://a.example", "client_id": "c"}]', "http"),
-        (
-            '[{"id": "a", "name": "A", "server_url": "https://a.example", "client_id": "c"},'
-            ' {"id": "a", "name": "B", "server_url": "https://b.example", "client_id": "d"}]',
-            "used twice",
-        ),
+        ('[{"id": "x"}]', "entry 1: name is missing"),
+        ('[{"id": "a", "name": "A", "server_url": "https://a.example", "client_id": "c"}]',
+         "entry 1: secret is missing"),
+        ('[{"id": "google", ' + OK + "}]", "reserved"),
+        ('[{"id": "Bad Id", ' + OK + "}]", "lower-case"),
+        ('[{"id": "a", "name": "A", "server_url": "ftp://a.example", "client_id": "c", '
+         '"secret": "s"}]', "http"),
+        ('[{"id": "a", ' + OK + '}, {"id": "a", ' + OK + "}]", "used twice"),
+        ('[{"id": "a", "clientid": "typo", ' + OK + "}]", "unknown key 'clientid'"),
+        ('[{"id": "a", "scope": ["email", "profile"], ' + OK + "}]", "must include 'openid'"),
+        ('[{"id": "a", "scope": "openid email", ' + OK + "}]", "must be a list"),
     ],
-)
+)  # fmt: skip
 def test_bad_openid_connect_configuration_stops_start_up_naming_the_variable(
     clean_env, value, message
 ):
@@ -165,6 +164,45 @@ def test_bad_openid_connect_configuration_stops_start_up_naming_the_variable(
         openid_connect_apps()
 
     assert message in str(error.value)
+
+
+def numbered(clean_env, n: int, **fields: str) -> None:
+    defaults = {"ID": f"sso{n}", "SERVER_URL": "https://sso.example.org", "CLIENT_ID": "c"}
+    for key, value in {**defaults, "SECRET": "s", **fields}.items():
+        clean_env.setenv(f"DATELINE_OIDC_{n}_{key}", value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"SECRET": ""}, "DATELINE_OIDC_2_SECRET is missing"),
+        ({"SERVER_URL": "sso.example.org"}, "DATELINE_OIDC_2_SERVER_URL: 'sso.example.org'"),
+        ({"CLIENTID": "typo"}, "DATELINE_OIDC_2_CLIENTID is not a setting"),
+    ],
+)
+def test_bad_numbered_variables_stop_start_up_naming_the_variable(clean_env, fields, message):
+    numbered(clean_env, 1)
+    numbered(clean_env, 2, **fields)
+
+    with pytest.raises(env.EnvError) as error:
+        openid_connect_apps()
+
+    assert message in str(error.value)
+
+
+def test_numbered_entries_past_the_limit_are_an_error_not_ignored(clean_env):
+    numbered(clean_env, 21)
+
+    with pytest.raises(env.EnvError, match="DATELINE_OIDC_21_[A-Z_]+: providers are numbered 1 to 20"):
+        openid_connect_apps()
+
+
+def test_both_forms_at_once_are_an_error(clean_env):
+    numbered(clean_env, 1)
+    clean_env.setenv("DATELINE_OIDC_PROVIDERS", '[{"id": "a", ' + OK + "}]")
+
+    with pytest.raises(env.EnvError, match="not both"):
+        openid_connect_apps()
 
 
 # The admin ------------------------------------------------------------------------------
