@@ -316,7 +316,7 @@ def _socialaccount_providers() -> dict[str, dict[str, Any]]:
         "wordpress_com": {"OAUTH_PKCE_ENABLED": True},
         "openid_connect": {
             "OAUTH_PKCE_ENABLED": True,
-            "provider_class": "dateline.identity.providers.oidc.OpenIDConnectProvider",
+            "provider_class": "dateline.identity.providers.openid_connect.provider.OpenIDConnectProvider",
         },
     }
     wordpress_api = env.get_url("DATELINE_WORDPRESS_API_URL")

@@ -193,7 +193,9 @@ def test_bad_numbered_variables_stop_start_up_naming_the_variable(clean_env, fie
 def test_numbered_entries_past_the_limit_are_an_error_not_ignored(clean_env):
     numbered(clean_env, 21)
 
-    with pytest.raises(env.EnvError, match="DATELINE_OIDC_21_[A-Z_]+: providers are numbered 1 to 20"):
+    with pytest.raises(
+        env.EnvError, match="DATELINE_OIDC_21_[A-Z_]+: providers are numbered 1 to 20"
+    ):
         openid_connect_apps()
 
 

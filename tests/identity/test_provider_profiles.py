@@ -218,7 +218,7 @@ def test_provider_names_become_plain_one_line_text(raw, expected):
 def test_dateline_registers_its_own_provider_classes_where_allauth_leaves_gaps():
     from dateline.identity.providers.facebook.provider import FacebookProvider
     from dateline.identity.providers.google.provider import GoogleProvider
-    from dateline.identity.providers.oidc import OpenIDConnectProvider
+    from dateline.identity.providers.openid_connect.provider import OpenIDConnectProvider
     from dateline.identity.providers.wordpress_com.provider import WordPressComProvider
 
     assert registry.get_class("google") is GoogleProvider

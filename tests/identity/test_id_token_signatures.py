@@ -1,0 +1,117 @@
+"""Every ID token is verified against the provider's published keys (issue #13, point 4):
+a provider that signs with ES256 under an issuer with a path and requires PKCE signs readers
+in; tokens signed badly, or well signed with the wrong claims, never do, and nothing is
+written. Keys are fetched from ``jwks_uri``, kept, and fetched again once on an unknown kid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from dateline.discussion.models import Commenter
+from dateline.identity import session
+from tests.identity.conftest import add_app, path_and_query
+from tests.identity.signing_provider import SigningProvider
+
+pytestmark = pytest.mark.django_db
+
+PROVIDER_ID = "realm"
+
+
+@pytest.fixture
+def provider(db) -> Iterator[SigningProvider]:
+    fake = SigningProvider().start()
+    add_app(
+        "openid_connect",
+        provider_id=PROVIDER_ID,
+        name="Realm SSO",
+        client_id=fake.client_id,
+        secret=fake.client_secret,
+        settings={"server_url": fake.issuer, "enabled": True},
+    )
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def sign_in(provider: SigningProvider, article_path: str) -> tuple[Client, object]:
+    reader = Client()
+    started = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
+    assert started.status_code == HTTPStatus.FOUND, started.content[:300]
+    authorize = started["Location"]
+    assert authorize.startswith(provider.issuer + "/protocol/openid-connect/auth?")
+    import requests
+
+    back = requests.get(authorize, allow_redirects=False, timeout=10).headers["Location"]
+    return reader, reader.get(path_and_query(back))
+
+
+def test_an_es256_token_from_an_issuer_with_a_path_signs_the_reader_in(provider, article_path):
+    reader, callback = sign_in(provider, article_path)
+
+    assert callback.status_code == HTTPStatus.FOUND, callback.content[:500]
+    commenter = Commenter.objects.get(provider=PROVIDER_ID)
+    assert commenter.subject == provider.subject
+    assert commenter.display_name == "Rana Khoury"
+    assert reader.session[session.COMMENTER_KEY] == commenter.pk
+    assert provider.jwks_fetches == 1
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "wrong-key",
+        "unknown-kid",
+        "none",
+        "hs256-client-secret",
+        "other-issuer",
+        "other-audience",
+        "several-audiences",
+        "issued-in-the-future",
+    ],
+)
+def test_a_badly_signed_or_wrong_token_signs_nobody_in(provider, article_path, mode):
+    provider.mode = mode
+
+    reader, callback = sign_in(provider, article_path)
+
+    assert not Commenter.objects.filter(provider=PROVIDER_ID).exists()
+    assert session.COMMENTER_KEY not in reader.session
+    assert callback.status_code in {HTTPStatus.OK, HTTPStatus.FOUND}
+    assert b"Traceback" not in callback.content
+
+
+def test_keys_are_kept_and_fetched_again_once_when_the_provider_rotates(provider, article_path):
+    sign_in(provider, article_path)
+    sign_in(provider, article_path)
+    assert provider.jwks_fetches == 1  # kept
+
+    provider.rotate()
+    _reader, callback = sign_in(provider, article_path)
+    assert callback.status_code == HTTPStatus.FOUND
+    assert provider.jwks_fetches == 2  # the unknown kid fetched the keys once more
+
+    # A token naming a kid nobody publishes does not make us fetch the keys on every try.
+    provider.mode = "unknown-kid"
+    for _ in range(3):
+        sign_in(provider, article_path)
+    assert provider.jwks_fetches == 2
+
+
+def test_a_plain_http_issuer_is_refused_when_the_site_runs_https(provider, settings, caplog):
+    settings.HTTPS = True
+    from allauth.socialaccount.models import SocialApp
+
+    SocialApp.objects.filter(provider_id=PROVIDER_ID).update(
+        settings={"server_url": "http://sso.newsroom.example/realms/news", "enabled": True}
+    )
+    reader = Client()
+    started = reader.post(f"/identity/start/{PROVIDER_ID}/?next=/")
+    # The reader is sent back to the form with a message; nothing is fetched over HTTP.
+    assert started.status_code == HTTPStatus.FOUND
+    assert "sso.newsroom.example" not in started["Location"]
+    assert "is not served over HTTPS" in caplog.text
