@@ -5,7 +5,8 @@ Certified providers sign with ES256 under an issuer that has a path (Keycloak's
 other modes are the attacks a provider (or whoever stands in for one) can try on a client that
 does not check signatures: a token signed with a key the provider does not publish, under an
 unknown ``kid``, with ``alg: none``, or with HS256 keyed by the client secret; and claims that
-are wrong though well signed (another issuer, another audience, issued in the future). Keys can
+are wrong though well signed (another issuer, another audience, issued in the future); and an
+authorization response that leaves out, or misnames, the issuer it advertises (RFC 9207). Keys can
 rotate: ``rotate()`` signs with a new key that the key set only lists from then on.
 """
 
@@ -73,6 +74,7 @@ class SigningProvider:
             "id_token_signing_alg_values_supported": ["ES256"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "authorization_response_iss_parameter_supported": True,
         }
 
     def id_token(self, nonce: str) -> str:
@@ -147,6 +149,10 @@ class SigningProvider:
                     code = secrets.token_urlsafe(16)
                     provider.codes[code] = query
                     back = {"code": code, "state": query["state"], "iss": provider.issuer}
+                    if provider.mode == "no-iss-in-response":
+                        del back["iss"]
+                    elif provider.mode == "iss-in-response-differs":
+                        back["iss"] = provider.issuer + "/"
                     self.send_response(302)
                     self.send_header("Location", f"{query['redirect_uri']}?{urlencode(back)}")
                     self.end_headers()

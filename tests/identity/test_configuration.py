@@ -194,7 +194,7 @@ def test_numbered_entries_past_the_limit_are_an_error_not_ignored(clean_env):
     numbered(clean_env, 21)
 
     with pytest.raises(
-        env.EnvError, match="DATELINE_OIDC_21_[A-Z_]+: providers are numbered 1 to 20"
+        env.EnvError, match=r"DATELINE_OIDC_21_[A-Z_]+: providers are numbered 1 to 20"
     ):
         openid_connect_apps()
 

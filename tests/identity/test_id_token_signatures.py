@@ -72,6 +72,8 @@ def test_an_es256_token_from_an_issuer_with_a_path_signs_the_reader_in(provider,
         "other-audience",
         "several-audiences",
         "issued-in-the-future",
+        "no-iss-in-response",
+        "iss-in-response-differs",
     ],
 )
 def test_a_badly_signed_or_wrong_token_signs_nobody_in(provider, article_path, mode):

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.base.provider import ProviderException
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
@@ -40,6 +41,12 @@ class VerifyingAdapter(OpenIDConnectOAuth2Adapter):
 
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict[str, Any]:
         config = self.openid_config
+        returned_iss = self.request.GET.get("iss")
+        if config.get("authorization_response_iss_parameter_supported") and returned_iss is None:
+            # RFC 9207 2.4: a provider that says it names itself must have done so.
+            raise ProviderException("the authorization response does not name its issuer")
+        if returned_iss is not None and returned_iss != config.get("issuer"):
+            raise ProviderException("the authorization response came from another issuer")
         claims = id_tokens.verify(
             id_token,
             jwks_uri=str(config.get("jwks_uri") or ""),
