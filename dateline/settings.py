@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from dateline import env
@@ -83,6 +84,25 @@ DATELINE_TRUSTED_PROXIES = env.get_networks(
 DATELINE_PROXY_HEADER = env.get_choice(
     "DATELINE_PROXY_HEADER", "x-forwarded-for", ["x-forwarded-for", "forwarded"]
 )
+# Content-Security-Policy on every response (Django's own support, docs/deployment.md
+# "Content-Security-Policy"). Scripts only from the site: reader pages carry no inline script
+# (the story's JSON-LD is data, not a script), so they need no nonce and stay cacheable; the
+# admin's inline scripts carry the request's nonce. Styles allow inline style attributes
+# (Wagtail's admin and rich text use them). Images, embeds and media may come from any HTTPS
+# address: readers' avatars from their sign-in provider, video embeds in stories.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:", "https:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-src": [CSP.SELF, "https:"],
+    "media-src": [CSP.SELF, "https:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF],
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -155,6 +175,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dateline.server.middleware.SecurityHeadersMiddleware",
+    # Django's Content-Security-Policy (SECURE_CSP below); inside SecurityHeadersMiddleware so
+    # that the full policy is there before it looks for frame-ancestors.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Wagtail's admin writes small inline scripts of its own: they get this request's nonce.
+    "dateline.server.middleware.AdminScriptNonceMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -169,6 +194,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",

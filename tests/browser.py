@@ -108,16 +108,32 @@ def chromium() -> Iterator[Any]:
                     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def watch_csp(context: Any) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on ``context``'s pages."""
+    violations: list[str] = []
+
+    def seen(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    context.on("console", seen)
+    return violations
+
+
 @pytest.fixture
 def browser(chromium: Any) -> Iterator[Any]:
     """A fresh browser context per test (cookies and localStorage start empty), JavaScript on.
     Tests that need it off open their own ``chromium.new_context(java_script_enabled=False)``."""
     context = chromium.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
+    # Every page of every browser test runs under the site's Content-Security-Policy; a
+    # violation Chromium reports (a blocked script, style, frame…) fails the test.
+    violations = watch_csp(context)
     try:
         yield context
     finally:
         context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

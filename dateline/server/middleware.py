@@ -3,12 +3,14 @@ a secret key."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csp import get_nonce
 
 from dateline.env import EnvError
 
@@ -23,22 +25,63 @@ class SecurityHeadersMiddleware:
     (not ``'none'``) because Wagtail's live preview shows the page in a same-origin iframe. The
     discussion embed needs no framing at all: other sites load a script, never an iframe.
 
-    A response that already has a Content-Security-Policy keeps it and gains the directive if
-    it lacks one; a view exempted from X-Frame-Options (``@xframe_options_exempt``) is left
-    framable, as that decorator promises."""
+    A response that already has a Content-Security-Policy (Django's, from ``SECURE_CSP``, or a
+    view's own) keeps it and gains the directive if it lacks one; a view exempted from
+    X-Frame-Options (``@xframe_options_exempt``) is left framable, as that decorator promises:
+    the directive is taken out of its policy."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if getattr(response, "xframe_options_exempt", False):
-            return response
         policy = response.get("Content-Security-Policy")
+        if getattr(response, "xframe_options_exempt", False):
+            if policy and "frame-ancestors" in policy.lower():
+                kept = [
+                    part
+                    for part in policy.split(";")
+                    if part.strip() and not part.strip().lower().startswith("frame-ancestors")
+                ]
+                if kept:
+                    response["Content-Security-Policy"] = "; ".join(p.strip() for p in kept)
+                else:
+                    del response["Content-Security-Policy"]
+            return response
         if not policy:
             response["Content-Security-Policy"] = FRAME_ANCESTORS
         elif "frame-ancestors" not in policy.lower():
             response["Content-Security-Policy"] = f"{policy.rstrip('; ')}; {FRAME_ANCESTORS}"
+        return response
+
+
+class AdminScriptNonceMiddleware:
+    """Give Wagtail's own inline scripts in the admin this request's CSP nonce.
+
+    Wagtail's edit pages start their widgets (date choosers, inline panels, image choosers) with
+    small inline scripts whose templates carry no nonce, so under ``script-src 'self'
+    'nonce-…'`` they would not run. Only admin pages are stamped — pages for signed-in
+    editors, never cached — and reader pages carry no inline script at all, so a script
+    injected into a reader page is never given a nonce. Event handler attributes and
+    ``javascript:`` links stay blocked everywhere."""
+
+    PREFIX = "/admin/"
+    _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)", re.IGNORECASE)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            request.path.startswith(self.PREFIX)
+            and isinstance(response, HttpResponse)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            nonce = get_nonce(request)
+            if nonce is not None and self._INLINE_SCRIPT.search(response.content):
+                stamp = b'<script nonce="' + str(nonce).encode() + b'"'
+                response.content = self._INLINE_SCRIPT.sub(stamp, response.content)
         return response
 
 

@@ -546,6 +546,9 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
         return False
     if not _vary_ok(response):
         return False
+    if "'nonce-" in response.get("Content-Security-Policy", ""):
+        # A nonce is for one response: served again, it would be a nonce anyone could read.
+        return False
     assert isinstance(response, HttpResponse)
     # A belt to the braces above: a page holding a CSRF token belongs to one reader.
     return b"csrfmiddlewaretoken" not in response.content

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _frame_headers(response):
-    return response["Content-Security-Policy"], response["X-Frame-Options"]
+    """The policy's frame-ancestors directive (the rest is SECURE_CSP: tests/server/test_csp.py)
+    and X-Frame-Options."""
+    directives = [part.strip() for part in response["Content-Security-Policy"].split(";")]
+    [frame_ancestors] = [d for d in directives if d.startswith("frame-ancestors")]
+    return frame_ancestors, response["X-Frame-Options"]
 
 
 @pytest.mark.parametrize("path", ["/", "/embed.js", "/comments/api/openapi.json", "/healthz"])
@@ -68,3 +72,11 @@ def test_a_view_exempted_from_frame_options_is_left_frameable():
     middleware = SecurityHeadersMiddleware(xframe_options_exempt(lambda request: HttpResponse()))
 
     assert not middleware(RequestFactory().get("/")).has_header("Content-Security-Policy")
+
+    def with_policy(request):
+        response = HttpResponse()
+        response["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'self'"
+        return response
+
+    framable = SecurityHeadersMiddleware(xframe_options_exempt(with_policy))
+    assert framable(RequestFactory().get("/"))["Content-Security-Policy"] == "default-src 'self'"
