@@ -35,5 +35,8 @@ if settings.DATELINE_SERVE_MEDIA:
     # front web server sets DATELINE_SERVE_MEDIA=false.
     urlpatterns.append(path("media/<path:path>", server_views.media, name="media"))
 
+# A body too large to read is a readable 413 page, not Django's bare 400.
+handler400 = "dateline.server.views.bad_request"
+
 # Wagtail's page tree answers everything else, so it comes last.
 urlpatterns.append(path("", include(wagtail_urls)))
