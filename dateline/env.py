@@ -276,8 +276,20 @@ def get_client_pair(prefix: str) -> tuple[str, str] | None:
     return (client_id, secret) if client_id else None
 
 
-OIDC_KEYS = {"id", "name", "server_url", "client_id", "secret", "scope", "verified_email"}
-OIDC_NUMBERED_FIELDS = ("ID", "NAME", "SERVER_URL", "CLIENT_ID", "SECRET")
+OIDC_KEYS = {
+    "id",
+    "name",
+    "server_url",
+    "client_id",
+    "secret",
+    "scope",
+    "verified_email",
+    "token_auth_method",
+}
+OIDC_NUMBERED_FIELDS = ("ID", "NAME", "SERVER_URL", "CLIENT_ID", "SECRET", "TOKEN_AUTH_METHOD")
+# How the client authenticates at the token endpoint (OpenID Connect Core 9); unset: as the
+# provider's discovery document advertises.
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_NUMBERED_OIDC = 20
 
 
@@ -389,6 +401,12 @@ def _oidc_apps(entries: list[tuple[dict[str, Any], _Where]]) -> list[dict[str, A
             app_settings["scope"] = scope
         if "verified_email" in entry:
             app_settings["verified_email"] = bool(entry["verified_email"])
+        if entry.get("token_auth_method"):
+            if entry["token_auth_method"] not in TOKEN_AUTH_METHODS:
+                raise EnvError(
+                    f"{where('token_auth_method')} must be one of: {', '.join(TOKEN_AUTH_METHODS)}."
+                )
+            app_settings["token_auth_method"] = entry["token_auth_method"]
         apps.append(
             {
                 "provider_id": provider_id,

@@ -52,6 +52,16 @@ class SignInProviderForm(forms.ModelForm):
             "(its /.well-known/openid-configuration must answer)."
         ),
     )
+    token_auth_method = forms.ChoiceField(
+        label=_("How Dateline proves itself at the token endpoint"),
+        required=False,
+        choices=[
+            ("", _("As the provider advertises (the default)")),
+            ("client_secret_basic", _("client_secret_basic (HTTP Basic authentication)")),
+            ("client_secret_post", _("client_secret_post (in the request body)")),
+        ],
+        help_text=_("OpenID Connect only. Change it when the provider refuses the other."),
+    )
     enabled = forms.BooleanField(
         label=_("Enabled"),
         required=False,
@@ -82,6 +92,7 @@ class SignInProviderForm(forms.ModelForm):
         self.fields["name"].required = False
         app_settings = self.instance.settings or {}
         self.fields["server_url"].initial = app_settings.get("server_url", "")
+        self.fields["token_auth_method"].initial = app_settings.get("token_auth_method", "")
         self.fields["enabled"].initial = app_settings.get("enabled", True) is not False
         if not self.instance.pk:
             self.fields["secret"].help_text = ""
@@ -124,8 +135,13 @@ class SignInProviderForm(forms.ModelForm):
         app_settings["enabled"] = bool(self.cleaned_data.get("enabled"))
         if app.provider == "openid_connect":
             app_settings["server_url"] = self.cleaned_data["server_url"].rstrip("/")
+            if self.cleaned_data.get("token_auth_method"):
+                app_settings["token_auth_method"] = self.cleaned_data["token_auth_method"]
+            else:
+                app_settings.pop("token_auth_method", None)
         else:
             app_settings.pop("server_url", None)
+            app_settings.pop("token_auth_method", None)
         app.settings = app_settings
         if commit:
             app.save()

@@ -39,6 +39,10 @@ class SigningProvider:
     client_id: str = "dateline-news"
     client_secret: str = "a-client-secret-of-some-length"
     mode: str = "good"
+    # Which client authentication the token endpoint takes: "any", or only
+    # "client_secret_basic" or "client_secret_post" (it still advertises both).
+    accepts: str = "any"
+    token_auths: list[str] = field(default_factory=list)
     subject: str = "u-2291"
     jwks_fetches: int = 0
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -164,6 +168,20 @@ class SigningProvider:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                basic = base64.b64encode(
+                    f"{provider.client_id}:{provider.client_secret}".encode()
+                ).decode()
+                used = (
+                    "client_secret_basic"
+                    if self.headers.get("Authorization") == f"Basic {basic}"
+                    else "client_secret_post"
+                    if form.get("client_secret") == provider.client_secret
+                    else "none"
+                )
+                provider.token_auths.append(used)
+                if used == "none" or provider.accepts not in {"any", used}:
+                    self._json(401, {"error": "invalid_client"})
+                    return
                 grant = provider.codes.pop(form.get("code", ""), None)
                 verifier = form.get("code_verifier", "")
                 challenge = (

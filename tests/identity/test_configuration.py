@@ -153,6 +153,8 @@ OK = '"name": "A", "server_url": "https://a.example", "client_id": "c", "secret"
         ('[{"id": "a", "clientid": "typo", ' + OK + "}]", "unknown key 'clientid'"),
         ('[{"id": "a", "scope": ["email", "profile"], ' + OK + "}]", "must include 'openid'"),
         ('[{"id": "a", "scope": "openid email", ' + OK + "}]", "must be a list"),
+        ('[{"id": "a", "token_auth_method": "private_key_jwt", ' + OK + "}]",
+         "token_auth_method must be one of: client_secret_basic, client_secret_post"),
     ],
 )  # fmt: skip
 def test_bad_openid_connect_configuration_stops_start_up_naming_the_variable(
@@ -188,6 +190,16 @@ def test_bad_numbered_variables_stop_start_up_naming_the_variable(clean_env, fie
         openid_connect_apps()
 
     assert message in str(error.value)
+
+
+def test_the_token_endpoint_authentication_comes_from_either_form(clean_env):
+    numbered(clean_env, 1, TOKEN_AUTH_METHOD="client_secret_basic")
+    numbered(clean_env, 2)
+
+    apps = openid_connect_apps()
+
+    assert apps[0]["settings"]["token_auth_method"] == "client_secret_basic"
+    assert "token_auth_method" not in apps[1]["settings"]
 
 
 def test_numbered_entries_past_the_limit_are_an_error_not_ignored(clean_env):
@@ -244,6 +256,28 @@ def test_an_editor_adds_an_openid_connect_provider(editor, db):
     app = SocialApp.objects.get()
     assert app.provider_id == "newsroom"
     assert app.settings == {"enabled": True, "server_url": "https://sso.example.org/realms/news"}
+
+
+def test_an_editor_chooses_how_dateline_authenticates_at_the_token_endpoint(editor, db):
+    fields = {
+        "provider": "openid_connect",
+        "name": "Partner",
+        "provider_id": "partner",
+        "client_id": "dateline",
+        "secret": "s3cret",
+        "server_url": "https://id.partner.example",
+        "enabled": "on",
+    }
+    added = editor.post(
+        "/admin/sign-in-providers/new/", {**fields, "token_auth_method": "client_secret_basic"}
+    )
+    assert added.status_code == HTTPStatus.FOUND, added.content.decode()[:3000]
+    app = SocialApp.objects.get()
+    assert app.settings["token_auth_method"] == "client_secret_basic"
+
+    editor.post(f"/admin/sign-in-providers/edit/{app.pk}/", {**fields, "secret": ""})
+    app.refresh_from_db()
+    assert "token_auth_method" not in app.settings  # back to what the provider advertises
 
 
 def test_an_edit_without_a_secret_keeps_the_saved_one_and_can_switch_it_off(editor, db):

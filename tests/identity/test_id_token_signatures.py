@@ -117,3 +117,28 @@ def test_a_plain_http_issuer_is_refused_when_the_site_runs_https(provider, setti
     assert started.status_code == HTTPStatus.FOUND
     assert "sso.newsroom.example" not in started["Location"]
     assert "is not served over HTTPS" in caplog.text
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_the_token_endpoint_authentication_is_chosen_per_provider(provider, article_path, method):
+    from allauth.socialaccount.models import SocialApp
+
+    provider.accepts = method
+    app = SocialApp.objects.get(provider_id=PROVIDER_ID)
+    app.settings = {**app.settings, "token_auth_method": method}
+    app.save()
+
+    _reader, callback = sign_in(provider, article_path)
+
+    assert callback.status_code == HTTPStatus.FOUND
+    assert provider.token_auths == [method]
+    assert Commenter.objects.filter(provider=PROVIDER_ID).exists()
+
+
+def test_by_default_the_method_the_provider_advertises_is_used(provider, article_path):
+    provider.accepts = "client_secret_basic"  # it advertises both; allauth prefers post
+
+    sign_in(provider, article_path)
+
+    assert provider.token_auths == ["client_secret_post"]
+    assert not Commenter.objects.filter(provider=PROVIDER_ID).exists()
