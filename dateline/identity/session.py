@@ -45,6 +45,18 @@ def clear_pending(request: HttpRequest) -> None:
     request.session.pop(PENDING_KEY, None)
 
 
+CHANGING_KEY = "dateline_identity_changing"
+
+
+def mark_changing_account(request: HttpRequest) -> None:
+    """The reader chose "Change": the next provider is asked to let them pick an account."""
+    request.session[CHANGING_KEY] = True
+
+
+def pop_changing_account(request: HttpRequest) -> bool:
+    return bool(has_session(request) and request.session.pop(CHANGING_KEY, False))
+
+
 def set_notice(request: HttpRequest, *, message: str, level: str = "error") -> None:
     request.session[NOTICE_KEY] = {"level": level, "message": str(message)}
 

@@ -103,6 +103,16 @@ def start(request: HttpRequest, provider_id: str) -> HttpResponse:
     )
 
 
+# What asks each provider to show its account chooser (OpenID Connect Core 3.1.2.1
+# ``prompt=select_account``; Facebook's ``auth_type=reauthenticate``). X and WordPress.com
+# have no such parameter: their own sign-out is the way to another account.
+CHOOSE_ACCOUNT_PARAMS: dict[str, dict[str, str]] = {
+    "google": {"prompt": "select_account"},
+    "openid_connect": {"prompt": "select_account"},
+    "facebook": {"auth_type": "reauthenticate"},
+}
+
+
 def _go_to_provider(
     request: HttpRequest,
     *,
@@ -117,8 +127,14 @@ def _go_to_provider(
     try:
         provider = get_adapter(request).get_provider(request, choice.id)
         # Scope and parameters come from configuration only, never from the request.
+        auth_params = dict(provider.get_auth_params())
+        if session.pop_changing_account(request):
+            # After "Change", the provider's own account chooser, not a silent sign-in
+            # with the account the browser is already signed in to there.
+            kind = getattr(provider.app, "provider", "") or provider.id
+            auth_params.update(CHOOSE_ACCOUNT_PARAMS.get(kind, {}))
         response: HttpResponse = provider.redirect(
-            request, process=AuthProcess.LOGIN, next_url=finish
+            request, process=AuthProcess.LOGIN, next_url=finish, auth_params=auth_params
         )
         return session.set_hint(response)
     except (requests.RequestException, OAuth2Error, KeyError, ValueError) as error:
@@ -243,6 +259,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
             },
         )
     actions.sign_out_commenter(request)
+    if change:
+        session.mark_changing_account(request)
     response: HttpResponse
     if web.wants_json(request):
         response = web.json_answer({"signed_in": False})

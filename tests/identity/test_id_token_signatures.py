@@ -142,3 +142,19 @@ def test_by_default_the_method_the_provider_advertises_is_used(provider, article
 
     assert provider.token_auths == ["client_secret_post"]
     assert not Commenter.objects.filter(provider=PROVIDER_ID).exists()
+
+
+def test_change_asks_the_provider_to_let_the_reader_choose_an_account(provider, article_path):
+    reader, _callback = sign_in(provider, article_path)
+    first = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
+    assert "prompt=" not in first["Location"]  # an ordinary sign-in asks nothing extra
+
+    changed = reader.post(f"/identity/sign-out/?next={article_path}&change=1")
+    assert changed.status_code == HTTPStatus.FOUND
+    again = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
+    assert "prompt=select_account" in again["Location"]
+    assert "nonce=" in again["Location"]  # everything else as before
+
+    # Only the next sign-in after "Change".
+    later = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
+    assert "prompt=" not in later["Location"]
