@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from dateline.discussion.models import Commenter
 from dateline.identity import session
-from dateline.server import siteconfig
+from dateline.server import invalidation, siteconfig
 from dateline.server.requeststate import Slot
 
 # How each built-in provider is named to readers ("Log in with …", "… your X account").
@@ -133,3 +133,21 @@ def identity_summary(request: HttpRequest, commenter: Commenter | None) -> dict[
         "avatar": commenter.avatar_url,
         "text": text,
     }
+
+
+# For editors -------------------------------------------------------------------------------
+
+
+def callback_url(app: Any) -> str:
+    """The exact redirect URI to register at the provider for ``app``."""
+    if app.provider == "openid_connect":
+        path = reverse("openid_connect_callback", kwargs={"provider_id": app.provider_id})
+    else:
+        path = reverse(f"{app.provider}_callback")
+    return invalidation.site_url(path)
+
+
+def environment_apps() -> list[Any]:
+    """The providers the server's environment configures (read-only in the admin)."""
+    apps = get_adapter().list_apps(None, include_disabled=True)
+    return [app for app in apps if app.pk is None]

@@ -11,6 +11,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from dateline.identity import selectors
 from dateline.identity.forms import PROVIDER_CHOICES, SignInProviderForm
 from dateline.server import invalidation
 
@@ -21,6 +22,26 @@ def _provider_label(app: SocialApp) -> str:
 
 def _enabled_label(app: SocialApp) -> str:
     return str(_("Yes") if (app.settings or {}).get("enabled", True) is not False else _("No"))
+
+
+class SignInProviderIndexView(generic.IndexView):
+    """The editors' providers, then those the environment configures (read-only), each with
+    the exact callback address to register at the provider."""
+
+    template_name = "identity/admin/providers_index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["environment_apps"] = [
+            {
+                "name": app.name,
+                "provider": _provider_label(app),
+                "provider_id": app.provider_id or app.provider,
+                "callback_url": selectors.callback_url(app),
+            }
+            for app in selectors.environment_apps()
+        ]
+        return context
 
 
 class DeleteSignInProviderView(generic.DeleteView):
@@ -37,12 +58,14 @@ class SignInProviderViewSet(ModelViewSet):
     add_to_settings_menu = True
     name = "sign-in-providers"
     copy_view_enabled = False
+    index_view_class = SignInProviderIndexView
     delete_view_class = DeleteSignInProviderView
     list_display = [
         "name",
         Column("provider", label=_("Provider"), accessor=_provider_label),
         Column("provider_id", label=_("Provider id")),
         Column("enabled", label=_("Enabled"), accessor=_enabled_label),
+        Column("callback_url", label=_("Callback URL"), accessor=selectors.callback_url),
     ]
 
     def get_form_class(self, for_update: bool = False) -> Any:

@@ -238,6 +238,31 @@ def test_editors_find_sign_in_providers_in_the_admin(editor, db):
     assert b"Google" in listing.content
 
 
+def test_the_listing_shows_callback_urls_and_the_environments_providers(editor, db, settings):
+    import copy
+
+    providers = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
+    providers["openid_connect"]["APPS"] = [
+        {
+            "provider_id": "partner",
+            "name": "Partner Press",
+            "client_id": "c",
+            "secret": "s",
+            "settings": {"server_url": "https://id.partner.example"},
+        }
+    ]
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    SocialApp.objects.create(provider="google", name="Google", client_id="g", secret="s")
+
+    listing = editor.get("/admin/sign-in-providers/").content.decode()
+
+    base = settings.BASE_URL
+    assert f"{base}/accounts/google/login/callback/" in listing
+    assert "Configured by the server's environment" in listing
+    assert "Partner Press" in listing
+    assert f"{base}/accounts/oidc/partner/login/callback/" in listing
+
+
 def test_an_editor_adds_an_openid_connect_provider(editor, db):
     added = editor.post(
         "/admin/sign-in-providers/new/",
