@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from dateline.identity import selectors
+from dateline.identity import provider_check, selectors
 from dateline.identity.forms import PROVIDER_CHOICES, SignInProviderForm
 from dateline.server import invalidation
 
@@ -75,3 +81,29 @@ class SignInProviderViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_sign_in_providers() -> SignInProviderViewSet:
     return SignInProviderViewSet()
+
+
+@require_safe
+def check_view(request: HttpRequest) -> HttpResponse:
+    """Fetch every OpenID Connect provider's discovery document and keys, and say what was
+    found (``provider_check``). Reads only."""
+    if not request.user.has_perm("socialaccount.change_socialapp"):
+        raise PermissionDenied
+    apps = get_adapter().list_apps(request, include_disabled=True)
+    results = [
+        {
+            "name": app.name,
+            "provider": _provider_label(app),
+            "provider_id": app.provider_id or app.provider,
+            "from_environment": app.pk is None,
+            "callback_url": selectors.callback_url(app),
+            "findings": provider_check.check(app),
+        }
+        for app in apps
+    ]
+    return TemplateResponse(request, "identity/admin/providers_check.html", {"results": results})
+
+
+@hooks.register("register_admin_urls")
+def register_check_url() -> list[URLPattern]:
+    return [path("sign-in-providers-check/", check_view, name="sign_in_providers_check")]

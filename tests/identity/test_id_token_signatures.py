@@ -158,3 +158,32 @@ def test_change_asks_the_provider_to_let_the_reader_choose_an_account(provider, 
     # Only the next sign-in after "Change".
     later = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
     assert "prompt=" not in later["Location"]
+
+
+def test_the_admins_check_reports_what_the_provider_publishes(provider, client):
+    from allauth.socialaccount.models import SocialApp
+    from django.contrib.auth import get_user_model
+
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="gone",
+        name="Gone SSO",
+        client_id="c",
+        secret="s",
+        settings={"server_url": "http://127.0.0.1:9/realms/none", "enabled": True},
+    )
+    editor = get_user_model().objects.create_superuser("desk", "d@example.org", "pw-for-tests")
+    client.force_login(editor)
+
+    page = client.get("/admin/sign-in-providers-check/")
+
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert f"Issuer: {provider.issuer}" in text
+    assert "PKCE with S256 is supported." in text
+    assert "Signing keys published: 1 (ES256)." in text
+    assert f"/accounts/oidc/{PROVIDER_ID}/login/callback/" in text
+    assert "could not be read" in text  # the provider that does not answer
+    assert (
+        client.post("/admin/sign-in-providers-check/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    )
