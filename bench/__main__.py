@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --duration 5 --connections 32 --no-postgres --no-write
     bash bench/run.sh post             # POST beside Isso only (bench/post_ab.py)
     bash bench/run.sh profile-post     # CPU, queries and profile of one POST (bench/profile_post.py)
+    bash bench/run.sh servers          # production server candidates side by side (bench/servers.py)
 
 For each database set-up — SQLite with the local-memory cache, then PostgreSQL + Redis when
 their server programs are installed (throwaway instances on free ports, as scripts/test.sh
@@ -404,6 +405,11 @@ def main() -> None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (bash bench/run.sh does it)")
     if command == "post":
         post_ab.main(sys.argv[2:])
+        return
+    if command == "servers":
+        from bench import servers
+
+        servers.main(sys.argv[2:])
         return
     options = parser.parse_args()
     connections = [int(c) for c in options.connections.split(",")]

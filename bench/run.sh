@@ -14,6 +14,9 @@
 #                                     and Redis round trips for a first-time and a returning
 #                                     guest, and a cProfile of the path (--n, --top,
 #                                     --no-postgres). bench/profile_post.py
+#   bash bench/run.sh servers         production server candidates side by side (gunicorn,
+#                                     granian): 200 slow clients vs /healthz, cached page,
+#                                     POST, memory, SIGHUP under load. bench/servers.py
 #
 # Isso is installed with pip into bench/.peers/isso-venv on first use (git-ignored).
 # post and profile-post write to bench/results/ (git-ignored), not to docs/performance.md.
@@ -24,4 +27,7 @@ if command -v dpkg >/dev/null; then
 fi
 ensure_venv
 cd "$ROOT"
+if [ "${1:-}" = servers ] && ! "$VENV/bin/python" -c "import granian" 2>/dev/null; then
+  "$VENV/bin/python" -m pip install -q "granian==2.8.9"  # a candidate, not (yet) a dependency
+fi
 exec "$VENV/bin/python" -m bench "$@"
