@@ -553,6 +553,8 @@ def post_comment(
         blocked_words=tuple(policy.blocked_word_list),
     )
     verdict = spam.check(candidate)
+    # Before the transaction: the newsroom's names are kept per process only outside one.
+    imitates = impersonation.imitated(author_name)
 
     with transaction.atomic():
         if flood_in_database:
@@ -573,7 +575,7 @@ def post_comment(
             verdict=verdict,
             commenter=existing if proven else None,
             policy=policy,
-            imitates=impersonation.imitated(author_name),
+            imitates=imitates,
         )
         approved = status == Comment.Status.APPROVED
         if isinstance(author, Commenter):

@@ -51,3 +51,22 @@ def test_a_kept_ban_that_expires_stops_counting_without_a_change():
     assert not actions.is_banned(
         email="", ip_address="198.51.100.9", commenter=None, now=soon + datetime.timedelta(1)
     )
+
+
+def test_a_post_reads_neither_bans_nor_the_newsrooms_names_once_they_are_kept(section):
+    """What every post checks but rarely changes — the bans, the staff names a commenter may
+    not pass for — is read by the first post of a process, not by every post (a read inside
+    the posting transaction could not be kept, and cost ~10 ms of CPU a comment)."""
+    from tests.factories import discussion_policy, make_article, post_guest_comment
+
+    policy = discussion_policy(mode="publish")  # a held comment also reads its moderators
+    article = make_article(section, title="Tram line extended to the port")
+    post_guest_comment(article, "First.", policy=policy)
+
+    with CaptureQueriesContext(connection) as queries:
+        post_guest_comment(article, "Second.", policy=policy)
+
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "discussion_ban" not in read
+    assert "newsroom_author" not in read
+    assert "auth_user" not in read
