@@ -116,3 +116,39 @@ def test_many_writers_in_threads_each_see_the_last_write() -> None:
         thread.join(60)
     assert not failures
     assert Session.objects.get(session_key="n" * 32).session_data == str(threads * rounds)
+
+
+def test_a_wait_is_bounded_and_an_abandoned_wait_gives_the_lock_back(outsider: int) -> None:
+    """``flock`` has no timeout: a writer that waited the busy timeout in vain goes on without
+    the queue (SQLite's busy handler decides, as before), and the lock its helper thread gets
+    later is handed straight back."""
+    import time
+
+    from dateline.server.sqlite3.base import _lock_within
+
+    fcntl.flock(outsider, fcntl.LOCK_EX)  # a writer that never lets go
+    started = time.monotonic()
+    assert _lock_within(str(lock_file()), 0.3) is None
+    assert 0.3 <= time.monotonic() - started < 2
+    fcntl.flock(outsider, fcntl.LOCK_UN)
+    deadline = time.monotonic() + 5
+    while not free(outsider) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert free(outsider)
+
+
+def test_a_waiting_writer_gets_the_lock_as_soon_as_it_is_free(outsider: int) -> None:
+    import time
+
+    from dateline.server.sqlite3.base import _lock_within
+
+    fcntl.flock(outsider, fcntl.LOCK_EX)
+    threading.Timer(0.2, fcntl.flock, (outsider, fcntl.LOCK_UN)).start()
+    started = time.monotonic()
+    fd = _lock_within(str(lock_file()), 10)
+    waited = time.monotonic() - started
+    assert fd is not None
+    assert waited < 1.5
+    assert not free(outsider)
+    os.close(fd)
+    assert free(outsider)
