@@ -141,3 +141,21 @@ def test_dateline_serve_stops_on_a_bad_value_with_a_clear_message_and_no_traceba
     assert finished.stderr == (
         "dateline: configuration error: DATELINE_WEB_WORKERS='lots' is not a whole number.\n"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_control_socket_is_shared_between_instances(tmp_path):
+    """gunicorn's control socket defaults to one path per user; each ``dateline serve`` runs
+    without one, so two instances on a host never share (or take over) it."""
+    assert "--no-control-socket" in serve.gunicorn_command(
+        bind="127.0.0.1:0", workers=1, threads=1, access_log=False
+    )
+    from tests.servers import server_env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = server_env(HOME=str(home))
+    env.pop("XDG_RUNTIME_DIR", None)
+    with running_server("--no-worker", "--workers", "1", env=env) as base_url:
+        assert requests.get(base_url + "/healthz", timeout=10).status_code == HTTPStatus.OK
+        assert not (home / ".gunicorn").exists()

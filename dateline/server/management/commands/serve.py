@@ -42,6 +42,10 @@ def gunicorn_command(*, bind: str, workers: int, threads: int, access_log: bool)
         "60",
         "--keep-alive",
         "5",
+        # gunicorn 24+ opens a control socket at one fixed path per user
+        # ($HOME/.gunicorn/gunicorn.ctl), shared by every instance on the host: two sites, or
+        # a site and its tests, would take over each other's. Nothing of ours uses it.
+        "--no-control-socket",
     ]
     if access_log:
         # Only when asked: even into /dev/null, gunicorn formats a log line per request,
