@@ -108,11 +108,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if not state:
             # No state of ours came back: a forged or altered state, a replayed callback, or a
             # sign-in that expired. Nothing is written; say so plainly.
-            logger.warning(
-                "Refused a %s callback without a matching state", getattr(provider, "id", "?")
-            )
+            logger.warning("Refused a %s callback without a matching state", _named(provider))
             raise ImmediateHttpResponse(_refused_page(request))
-        logger.info("Sign-in with %s failed: %s %r", getattr(provider, "id", "?"), error, exception)
+        logger.info("Sign-in with %s failed: %s %r", _named(provider), error, exception)
         raise ImmediateHttpResponse(
             _failure(
                 request,
@@ -153,6 +151,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if returned_iss is not None and returned_iss.rstrip("/") != issuer:
             # RFC 9207: the authorization response names the server that issued the code.
             raise ProviderException("the authorization response came from another issuer")
+
+
+def _named(provider: Any) -> str:
+    """The provider as the editor named it: an OpenID Connect provider's own id ("newsroom"),
+    not its kind ("openid_connect"), so a log says which of several failed."""
+    return str(getattr(provider, "sub_id", None) or getattr(provider, "id", "?"))
 
 
 WELL_KNOWN = "/.well-known/"

@@ -187,3 +187,13 @@ def test_the_admins_check_reports_what_the_provider_publishes(provider, client):
     assert (
         client.post("/admin/sign-in-providers-check/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
     )
+
+
+def test_a_refused_sign_in_is_logged_under_the_providers_own_id(provider, article_path, caplog):
+    import logging
+
+    provider.mode = "wrong-key"
+    with caplog.at_level(logging.INFO, logger="dateline.identity.adapters"):
+        sign_in(provider, article_path)
+
+    assert f"Sign-in with {PROVIDER_ID} failed" in caplog.text
