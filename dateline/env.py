@@ -285,6 +285,7 @@ OIDC_KEYS = {
     "scope",
     "verified_email",
     "token_auth_method",
+    "icon_url",
 }
 OIDC_NUMBERED_FIELDS = ("ID", "NAME", "SERVER_URL", "CLIENT_ID", "SECRET", "TOKEN_AUTH_METHOD")
 # How the client authenticates at the token endpoint (OpenID Connect Core 9); unset: as the
@@ -401,6 +402,11 @@ def _oidc_apps(entries: list[tuple[dict[str, Any], _Where]]) -> list[dict[str, A
             app_settings["scope"] = scope
         if "verified_email" in entry:
             app_settings["verified_email"] = bool(entry["verified_email"])
+        if entry.get("icon_url"):
+            icon = str(entry["icon_url"])
+            if not icon.startswith("https://"):
+                raise EnvError(f"{where('icon_url')}: {icon!r} must be an https:// address.")
+            app_settings["icon_url"] = icon
         if entry.get("token_auth_method"):
             if entry["token_auth_method"] not in TOKEN_AUTH_METHODS:
                 raise EnvError(

@@ -52,6 +52,17 @@ class SignInProviderForm(forms.ModelForm):
             "(its /.well-known/openid-configuration must answer)."
         ),
     )
+    icon_url = forms.URLField(
+        label=_("Icon"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_(
+            "OpenID Connect only, optional: the https:// address of a square image (SVG or "
+            "PNG) for the button. An image on this site is best: one elsewhere tells its "
+            "host who reads your stories."
+        ),
+    )
     token_auth_method = forms.ChoiceField(
         label=_("How Dateline proves itself at the token endpoint"),
         required=False,
@@ -93,6 +104,7 @@ class SignInProviderForm(forms.ModelForm):
         app_settings = self.instance.settings or {}
         self.fields["server_url"].initial = app_settings.get("server_url", "")
         self.fields["token_auth_method"].initial = app_settings.get("token_auth_method", "")
+        self.fields["icon_url"].initial = app_settings.get("icon_url", "")
         self.fields["enabled"].initial = app_settings.get("enabled", True) is not False
         if not self.instance.pk:
             self.fields["secret"].help_text = ""
@@ -112,6 +124,9 @@ class SignInProviderForm(forms.ModelForm):
                 self.add_error("name", _("Enter the name readers will see on the icon."))
             if not data.get("server_url"):
                 self.add_error("server_url", _("OpenID Connect providers need their issuer URL."))
+            icon = data.get("icon_url") or ""
+            if icon and not icon.startswith(("https://", "/")):
+                self.add_error("icon_url", _("The icon must be an https:// address."))
         else:
             data["provider_id"] = ""
             if not data.get("name"):
@@ -135,13 +150,17 @@ class SignInProviderForm(forms.ModelForm):
         app_settings["enabled"] = bool(self.cleaned_data.get("enabled"))
         if app.provider == "openid_connect":
             app_settings["server_url"] = self.cleaned_data["server_url"].rstrip("/")
+            if self.cleaned_data.get("icon_url"):
+                app_settings["icon_url"] = self.cleaned_data["icon_url"]
+            else:
+                app_settings.pop("icon_url", None)
             if self.cleaned_data.get("token_auth_method"):
                 app_settings["token_auth_method"] = self.cleaned_data["token_auth_method"]
             else:
                 app_settings.pop("token_auth_method", None)
         else:
-            app_settings.pop("server_url", None)
-            app_settings.pop("token_auth_method", None)
+            for key in ("server_url", "token_auth_method", "icon_url"):
+                app_settings.pop(key, None)
         app.settings = app_settings
         if commit:
             app.save()

@@ -46,6 +46,8 @@ class ProviderChoice:
     id: str  # allauth's sub id: what URLs and Commenter.provider use
     name: str
     brand: str
+    # An OpenID Connect provider's own icon, set by the editor (else the brand's mark).
+    icon_url: str = ""
 
     @property
     def start_url(self) -> str:
@@ -86,8 +88,16 @@ def _enabled_providers(request: HttpRequest | None) -> tuple[ProviderChoice, ...
             continue
         provider_id = app.provider_id or app.provider
         name = app.name if app.provider == "openid_connect" else PROVIDER_NAMES[app.provider]
+        icon_url = (
+            (app.settings or {}).get("icon_url", "") if app.provider == "openid_connect" else ""
+        )
         choices.append(
-            ProviderChoice(id=provider_id, name=name or provider_id, brand=BRANDS[app.provider])
+            ProviderChoice(
+                id=provider_id,
+                name=name or provider_id,
+                brand=BRANDS[app.provider],
+                icon_url=str(icon_url),
+            )
         )
     order = list(BRANDS.values())
     choices.sort(key=lambda c: (order.index(c.brand), c.name.casefold()))

@@ -62,6 +62,23 @@ def test_the_article_offers_configured_providers_with_accessible_names(client, a
     assert "Or confirm your email address" in page
 
 
+def test_an_openid_connect_provider_shows_the_icon_its_editor_set(client, article):
+    add_app(
+        "openid_connect",
+        provider_id="partner",
+        name="Partner Press",
+        settings={
+            "server_url": "https://id.partner.example",
+            "icon_url": "https://partner.example/i.svg",
+        },
+    )
+
+    page = client.get(article.url).content.decode()
+
+    assert '<img class="sign-in__icon" src="https://partner.example/i.svg" alt=""' in page
+    assert "Log in with Partner Press" in page  # the name stays the accessible label
+
+
 def test_switched_off_providers_get_no_icon(client, article):
     add_app("google", settings={"enabled": False})
     add_app("facebook", name="Facebook")

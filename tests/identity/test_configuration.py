@@ -153,6 +153,7 @@ OK = '"name": "A", "server_url": "https://a.example", "client_id": "c", "secret"
         ('[{"id": "a", "clientid": "typo", ' + OK + "}]", "unknown key 'clientid'"),
         ('[{"id": "a", "scope": ["email", "profile"], ' + OK + "}]", "must include 'openid'"),
         ('[{"id": "a", "scope": "openid email", ' + OK + "}]", "must be a list"),
+        ('[{"id": "a", "icon_url": "http://x.example/i.png", ' + OK + "}]", "must be an https://"),
         ('[{"id": "a", "token_auth_method": "private_key_jwt", ' + OK + "}]",
          "token_auth_method must be one of: client_secret_basic, client_secret_post"),
     ],
@@ -303,6 +304,34 @@ def test_an_editor_chooses_how_dateline_authenticates_at_the_token_endpoint(edit
     editor.post(f"/admin/sign-in-providers/edit/{app.pk}/", {**fields, "secret": ""})
     app.refresh_from_db()
     assert "token_auth_method" not in app.settings  # back to what the provider advertises
+
+
+def test_an_openid_connect_provider_can_have_its_own_icon(editor, db, client):
+    fields = {
+        "provider": "openid_connect",
+        "name": "Partner Press",
+        "provider_id": "partner",
+        "client_id": "dateline",
+        "secret": "s3cret",
+        "server_url": "https://id.partner.example",
+        "enabled": "on",
+    }
+    refused = editor.post(
+        "/admin/sign-in-providers/new/", {**fields, "icon_url": "http://cdn.example/i.svg"}
+    )
+    assert refused.status_code == HTTPStatus.OK
+    assert "The icon must be an https:// address." in refused.content.decode()
+
+    editor.post(
+        "/admin/sign-in-providers/new/",
+        {**fields, "icon_url": "https://partner.example/icon.svg"},
+    )
+    app = SocialApp.objects.get()
+    assert app.settings["icon_url"] == "https://partner.example/icon.svg"
+    from dateline.identity import selectors
+
+    [choice] = [c for c in selectors._enabled_providers(None) if c.id == "partner"]
+    assert choice.icon_url == "https://partner.example/icon.svg"
 
 
 def test_an_edit_without_a_secret_keeps_the_saved_one_and_can_switch_it_off(editor, db):
