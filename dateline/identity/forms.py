@@ -32,6 +32,10 @@ PROVIDER_CHOICES = [
 ]
 
 
+# Kept in an OpenID Connect app's settings only when the editor filled them in.
+OPTIONAL_OIDC_SETTINGS = ("icon_url", "token_auth_method")
+
+
 class SignInProviderForm(forms.ModelForm):
     """allauth's ``SocialApp`` as editors see it: the few fields each provider needs, an
     "enabled" switch, and the checks that keep provider ids unambiguous."""
@@ -150,16 +154,13 @@ class SignInProviderForm(forms.ModelForm):
         app_settings["enabled"] = bool(self.cleaned_data.get("enabled"))
         if app.provider == "openid_connect":
             app_settings["server_url"] = self.cleaned_data["server_url"].rstrip("/")
-            if self.cleaned_data.get("icon_url"):
-                app_settings["icon_url"] = self.cleaned_data["icon_url"]
-            else:
-                app_settings.pop("icon_url", None)
-            if self.cleaned_data.get("token_auth_method"):
-                app_settings["token_auth_method"] = self.cleaned_data["token_auth_method"]
-            else:
-                app_settings.pop("token_auth_method", None)
+            for key in OPTIONAL_OIDC_SETTINGS:
+                if self.cleaned_data.get(key):
+                    app_settings[key] = self.cleaned_data[key]
+                else:
+                    app_settings.pop(key, None)
         else:
-            for key in ("server_url", "token_auth_method", "icon_url"):
+            for key in ("server_url", *OPTIONAL_OIDC_SETTINGS):
                 app_settings.pop(key, None)
         app.settings = app_settings
         if commit:
@@ -170,10 +171,6 @@ class SignInProviderForm(forms.ModelForm):
 
 
 def _env_ids() -> set[str]:
-    from dateline.identity.adapters import SocialAccountAdapter
+    from dateline.identity import selectors
 
-    return {
-        app.provider_id or app.provider
-        for app in SocialAccountAdapter(None).list_apps(None, include_disabled=True)
-        if app.pk is None
-    }
+    return {app.provider_id or app.provider for app in selectors.environment_apps()}

@@ -26,6 +26,16 @@ def _provider_label(app: SocialApp) -> str:
     return str(dict(PROVIDER_CHOICES).get(app.provider, app.provider))
 
 
+def _described(app: SocialApp) -> dict[str, str]:
+    """A provider as the admin's pages list it, with the callback to register at it."""
+    return {
+        "name": app.name,
+        "provider": _provider_label(app),
+        "provider_id": app.provider_id or app.provider,
+        "callback_url": selectors.callback_url(app),
+    }
+
+
 def _enabled_label(app: SocialApp) -> str:
     return str(_("Yes") if (app.settings or {}).get("enabled", True) is not False else _("No"))
 
@@ -38,15 +48,7 @@ class SignInProviderIndexView(generic.IndexView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["environment_apps"] = [
-            {
-                "name": app.name,
-                "provider": _provider_label(app),
-                "provider_id": app.provider_id or app.provider,
-                "callback_url": selectors.callback_url(app),
-            }
-            for app in selectors.environment_apps()
-        ]
+        context["environment_apps"] = [_described(app) for app in selectors.environment_apps()]
         return context
 
 
@@ -92,11 +94,8 @@ def check_view(request: HttpRequest) -> HttpResponse:
     apps = get_adapter().list_apps(request, include_disabled=True)
     results = [
         {
-            "name": app.name,
-            "provider": _provider_label(app),
-            "provider_id": app.provider_id or app.provider,
+            **_described(app),
             "from_environment": app.pk is None,
-            "callback_url": selectors.callback_url(app),
             "findings": provider_check.check(app),
         }
         for app in apps
