@@ -285,7 +285,7 @@ def report(
         "Measured by `bash bench/run.sh` (`bench/__main__.py`); this file is rewritten by each run.",
         "wrk on loopback, "
         f"{duration} s per measurement, 2 wrk threads; `dateline serve` with its defaults "
-        "(gunicorn gthread), the background worker not started.",
+        "(granian, one process a core × 4 threads), the background worker not started.",
         "",
         "## Machine",
         "",
@@ -295,7 +295,7 @@ def report(
         f"{max((r.load for s in setups for r in s.results), default=0):.2f}",
         "- the machine is shared with other people's test runs, so these numbers are "
         "provisional: the load before the run is their work; during a measurement the load also "
-        "counts the benchmark itself (up to 5 busy gunicorn workers and wrk's 2 threads). The "
+        "counts the benchmark itself (the busy web server processes and wrk's 2 threads). The "
         "CPU columns count the CPU time the server processes and wrk used per request, which "
         "other work inflates less than it cuts req/s; the estimate divides the cores by it (for "
         "PostgreSQL + Redis it leaves out their own CPU, so it is optimistic there).",

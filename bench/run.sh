@@ -27,7 +27,4 @@ if command -v dpkg >/dev/null; then
 fi
 ensure_venv
 cd "$ROOT"
-if [ "${1:-}" = servers ] && ! "$VENV/bin/python" -c "import granian" 2>/dev/null; then
-  "$VENV/bin/python" -m pip install -q "granian==2.8.9"  # a candidate, not (yet) a dependency
-fi
 exec "$VENV/bin/python" -m bench "$@"

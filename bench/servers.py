@@ -10,7 +10,8 @@ off) in turn, and is measured the same way:
 - the **cached story page** (wrk, 32 connections, 8 s) and **POST a comment** (the JSON API,
   32 connections, 8 s, half the guests returning) — req/s and p99;
 - **memory**: the resident memory of the server's whole process tree after those loads;
-- **graceful reload**: SIGHUP while wrk asks for the cached page; any failed request counts.
+- **graceful reload**: SIGHUP while wrk asks for the cached page (14 s, the signal after 4 s,
+  long enough for granian to replace two workers 3.5 s apart); any failed request counts.
 
 Results go to bench/results/ (git ignores it); docs/performance.md quotes the run it relies on.
 """
@@ -52,7 +53,7 @@ from bench.harness import (
 )
 
 CANDIDATES: dict[str, list[str]] = {
-    # What `dateline serve` runs today: 2 × cores + 1 processes × 4 threads.
+    # What `dateline serve` ran until issue #13: 2 × cores + 1 processes × 4 threads.
     "gunicorn 27 gthread, 5 × 4": [
         PY, "-m", "gunicorn", "dateline.wsgi:application", "--workers", "5",
         "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5",
@@ -68,11 +69,16 @@ CANDIDATES: dict[str, list[str]] = {
         "--blocking-threads", "4", "--no-ws",
         "dateline.wsgi:application",
     ],
+    # What `dateline serve` runs now: granian with one listening socket and replaced workers
+    # closing their keep-alive connections; the wrapper process counts in its memory.
+    "dateline serve (granian 2 × 4)": [
+        PY, "-m", "dateline", "serve", "--no-worker", "--workers", "2", "--threads", "4",
+    ],
 }  # fmt: skip
 
 
 def _bind(command: list[str], port: int) -> list[str]:
-    if "gunicorn" in command:
+    if "gunicorn" in command or "dateline" in command:
         return [*command, "--bind", f"127.0.0.1:{port}"]
     return [*command[:-1], "--host", "127.0.0.1", "--port", str(port), command[-1]]
 
@@ -162,8 +168,8 @@ def slow_clients(base: str, *, clients: int = 200, seconds: float = 30) -> dict[
     }
 
 
-def reload_under_load(base: str, pid: int, *, url: str, seconds: int = 8) -> dict[str, Any]:
-    """wrk on ``url`` with SIGHUP to the server after a third of the run."""
+def reload_under_load(base: str, pid: int, *, url: str, seconds: int = 14) -> dict[str, Any]:
+    """wrk on ``url`` with SIGHUP to the server after 4 s."""
     result: dict[str, Any] = {}
 
     def load() -> None:
@@ -171,7 +177,7 @@ def reload_under_load(base: str, pid: int, *, url: str, seconds: int = 8) -> dic
 
     runner = threading.Thread(target=load)
     runner.start()
-    time.sleep(seconds / 3)
+    time.sleep(4)
     os.kill(pid, signal.SIGHUP)
     runner.join()
     return {"requests": result["requests"], "errors": result["errors"],

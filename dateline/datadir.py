@@ -7,7 +7,7 @@ and ``scripts/run.sh`` through it) and ``dateline.wsgi`` for a web server starte
 call ``prepare()`` first: it creates ``DATELINE_DATA_DIR`` and the static root, and when
 ``SECRET_KEY`` is not given, generates one once, keeps it in ``DATELINE_DATA_DIR/secret_key``
 (so sessions and signed links survive restarts) and puts it in this process's environment,
-where the settings read it and every child process (gunicorn, the worker) inherits it.
+where the settings read it and every child process (the web server, the worker) inherits it.
 
 Plain Python, like ``dateline.env``: it runs before Django is configured.
 """
@@ -40,7 +40,7 @@ def stored_secret_key(data_dir: Path) -> str:
     """The key kept in ``data_dir``, generated the first time."""
     key_file = data_dir / KEY_FILE
     if not _key_in(key_file):
-        # Several processes start at once (gunicorn's workers, the background worker): the
+        # Several processes start at once (the web server's workers, the background worker): the
         # first to take the lock writes the key, the others then read that one.
         with open(data_dir / f".{KEY_FILE}.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -31,7 +31,7 @@ class RateLimited(Exception):
 
 def cache_is_shared() -> bool:
     """Whether every app process counts in the same place, atomically. Only Redis does: the
-    local-memory cache counts in each process apart (behind gunicorn's N workers a limit of
+    local-memory cache counts in each process apart (behind the web server's N processes a limit of
     one is really N), the dummy cache does not count at all, and the file and database caches
     increment by reading then writing, so two processes can both count "first"."""
     return isinstance(caches["default"], RedisCache)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything and runs the site at http://127.0.0.1:8000 with demo content:
-# production server (gunicorn) + background worker. Ctrl-C stops both. Data lives in ./data.
+# production server (granian) + background worker. Ctrl-C stops both. Data lives in ./data.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 ensure_venv

@@ -1,5 +1,5 @@
 """Nothing lost: readers posting at the same moment, from several OS processes, to a real
-``dateline serve`` (gunicorn, several worker processes) over HTTP, as readers do. Every comment
+``dateline serve`` (granian, several worker processes) over HTTP, as readers do. Every comment
 the server accepted is stored exactly once, counters agree with the rows, and no "database is
 locked" (or any other 5xx) reaches a reader. Runs on the SQLite file and, under DATABASE_URL,
 on PostgreSQL."""
@@ -66,7 +66,7 @@ def test_comments_posted_at_once_from_many_processes_are_all_stored_exactly_once
     env = server_env()
     env.pop("AKISMET_API_KEY", None)  # local checks only: the test must not leave 127.0.0.1
 
-    # A generous start-up allowance: booting gunicorn's worker processes on a busy CI machine
+    # A generous start-up allowance: booting the web server's worker processes on a busy CI machine
     # is not what this test measures.
     with running_server("--no-worker", env=env, timeout=120) as base_url:
         started = time.monotonic()

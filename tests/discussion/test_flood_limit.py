@@ -1,4 +1,4 @@
-"""The comment flood limit without a shared cache: each gunicorn worker has its own
+"""The comment flood limit without a shared cache: each web worker process has its own
 local-memory counters, so the database decides whether this address or this commenter has
 just posted. Here "another process" is this one with its counters wiped (``cache.clear()``);
 tests/server/test_flood_limit_across_processes.py does it with real server processes."""
@@ -28,7 +28,7 @@ RUN_CACHES = dict(django_settings.CACHES)
 
 @pytest.fixture(autouse=True)
 def per_process_counters(settings) -> None:
-    """Counters as one gunicorn worker of the README's site keeps them, whatever this run's
+    """Counters as one web worker process of the README's site keeps them, whatever this run's
     cache is: in its own memory."""
     settings.CACHES = {
         **settings.CACHES,

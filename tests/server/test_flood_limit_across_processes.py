@@ -1,5 +1,5 @@
 """The comment flood limit holds across app processes without Redis. Two ``dateline serve``
-processes (one gunicorn worker each, so two processes with two local-memory caches) share
+processes (one web worker process each, so two processes with two local-memory caches) share
 only the database: a reader who posts through one and at once again through the other is
 told to wait. With Redis the cache is shared; tests/server/test_two_processes.py covers that."""
 

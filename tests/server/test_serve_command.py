@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.core.management.base import CommandError
 
 from dateline import env
 from dateline.server.management.commands import serve
@@ -92,14 +93,33 @@ def test_command_line_options_win_over_the_variables(monkeypatch):
 def test_access_log_false_keeps_the_access_log_off(monkeypatch):
     # It used to be a truthiness test, so the string "false" turned the log on.
     options = serve_options(monkeypatch, DATELINE_ACCESS_LOG="false")
-    command = serve.gunicorn_command(
+    command = serve.granian_command(
         bind="127.0.0.1:8000", workers=1, threads=1, access_log=options["access_log"]
     )
 
-    assert "--access-logfile" not in command
-    assert "--access-logfile" in serve.gunicorn_command(
+    assert "--no-access-log" in command
+    assert "--access-log" in serve.granian_command(
         bind="127.0.0.1:8000", workers=1, threads=1, access_log=True
     )
+
+
+@pytest.mark.parametrize(
+    ("bind", "options"),
+    [
+        ("127.0.0.1:8000", ["--host", "127.0.0.1", "--port", "8000"]),
+        ("0.0.0.0:80", ["--host", "0.0.0.0", "--port", "80"]),  # noqa: S104 - a string only
+        ("[::1]:8080", ["--host", "::1", "--port", "8080"]),
+        ("unix:/run/dateline.sock", ["--uds", "/run/dateline.sock"]),
+    ],
+)
+def test_the_bind_address_becomes_granians_options(bind, options):
+    assert serve.split_bind(bind) == options
+
+
+@pytest.mark.parametrize("bind", ["8000", "localhost", ":8000", "127.0.0.1:http"])
+def test_a_bind_address_without_host_and_port_is_refused_saying_what_is_expected(bind):
+    with pytest.raises(CommandError, match="expected HOST:PORT"):
+        serve.split_bind(bind)
 
 
 @pytest.mark.parametrize(
@@ -144,12 +164,10 @@ def test_dateline_serve_stops_on_a_bad_value_with_a_clear_message_and_no_traceba
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_control_socket_is_shared_between_instances(tmp_path):
-    """gunicorn's control socket defaults to one path per user; each ``dateline serve`` runs
-    without one, so two instances on a host never share (or take over) it."""
-    assert "--no-control-socket" in serve.gunicorn_command(
-        bind="127.0.0.1:0", workers=1, threads=1, access_log=False
-    )
+def test_nothing_is_shared_between_instances_on_a_host(tmp_path):
+    """No control socket or marker at a fixed path per user (gunicorn 24+ opened one at
+    $HOME/.gunicorn/gunicorn.ctl): each ``dateline serve`` keeps its reload marker under its
+    own process id in its data directory (tests/server/test_graceful_serving.py)."""
     from tests.servers import server_env
 
     home = tmp_path / "home"
@@ -158,4 +176,4 @@ def test_no_control_socket_is_shared_between_instances(tmp_path):
     env.pop("XDG_RUNTIME_DIR", None)
     with running_server("--no-worker", "--workers", "1", env=env) as base_url:
         assert requests.get(base_url + "/healthz", timeout=10).status_code == HTTPStatus.OK
-        assert not (home / ".gunicorn").exists()
+        assert list(home.iterdir()) == []

@@ -435,7 +435,7 @@ def test_sigterm_stops_the_web_server_and_the_worker_and_leaves_no_process_behin
     try:
         deadline = time.monotonic() + 60
         children: set[int] = set()
-        # gunicorn's master, its two workers and the background worker.
+        # granian's main process, its two workers and the background worker.
         while time.monotonic() < deadline and len(children) < 4:
             children = descendants(serve.pid)
             time.sleep(0.2)

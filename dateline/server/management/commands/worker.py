@@ -15,7 +15,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from dateline.server import scheduler
 
 # How long a stopping worker waits for the scheduler and the apps' loops to finish what they
-# are doing (gunicorn gives the whole serve command 30 s before it kills).
+# are doing (the web server gives its workers 30 s before it kills them).
 SHUTDOWN_GRACE_SECONDS = 10
 
 
