@@ -62,6 +62,35 @@ def test_the_article_offers_configured_providers_with_accessible_names(client, a
     assert "Or confirm your email address" in page
 
 
+def test_the_big_providers_show_their_own_marks_in_their_brand_colours(client, article, google):
+    """Readers recognise Google, Facebook, X and WordPress.com by their marks, not by a letter
+    in a circle; the marks are inlined (no request to the provider) and decorative."""
+    import re
+
+    add_app("facebook", name="Facebook")
+    add_app("twitter_oauth2", name="X")
+    add_app("wordpress_com", name="WordPress.com")
+
+    page = client.get(article.url).content.decode()
+
+    buttons = dict(
+        re.findall(r'title="Log in with ([^"]+)"[^>]*>(<svg.*?</svg>)', page, flags=re.S)
+    )
+    assert set(buttons) == {"Google", "Facebook", "X", "WordPress.com"}
+    colours = {
+        "Google": {"#4285F4", "#34A853", "#FBBC05", "#EA4335"},
+        "Facebook": {"#0866FF"},
+        "X": {"#000"},
+        "WordPress.com": {"#21759B"},
+    }
+    for name, svg in buttons.items():
+        assert set(re.findall(r'fill="(#[0-9A-Fa-f]+)"', svg)) == colours[name], name
+        assert 'aria-hidden="true"' in svg
+        assert "<text" not in svg  # a drawn mark, not a letter
+        assert "http" not in svg
+        assert "href" not in svg
+
+
 def test_an_openid_connect_provider_shows_the_icon_its_editor_set(client, article):
     add_app(
         "openid_connect",
