@@ -110,7 +110,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # sign-in that expired. Nothing is written; say so plainly.
             logger.warning("Refused a %s callback without a matching state", _named(provider))
             raise ImmediateHttpResponse(_refused_page(request))
-        logger.info("Sign-in with %s failed: %s %r", _named(provider), error, exception)
+        misconfigured = client_refused(request.GET.get("error"), exception)
+        if misconfigured:
+            # Not the reader's doing and not going to pass: the editors must fix the client ID
+            # or secret, so it is an error in the log, under the provider's own id.
+            logger.error(
+                "Sign-in with %s failed: the provider refused this site's client ID or secret "
+                "(%s). Check them under Settings → Sign-in providers.",
+                _named(provider),
+                misconfigured,
+            )
+        else:
+            logger.info("Sign-in with %s failed: %s %r", _named(provider), error, exception)
         raise ImmediateHttpResponse(
             _failure(
                 request,
@@ -118,6 +129,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 state=state,
                 error=exception,
                 cancelled=error == AuthError.CANCELLED,
+                misconfigured=bool(misconfigured),
             )
         )
 
@@ -151,6 +163,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if returned_iss is not None and returned_iss.rstrip("/") != issuer:
             # RFC 9207: the authorization response names the server that issued the code.
             raise ProviderException("the authorization response came from another issuer")
+
+
+# OAuth 2.0's words for a client the provider does not know or will not serve (RFC 6749 5.2,
+# 4.1.2.1), in the callback's ``error`` or the token endpoint's answer.
+CLIENT_ERRORS = ("invalid_client", "unauthorized_client")
+
+
+def client_refused(callback_error: str | None, exception: object) -> str:
+    """The OAuth error code when the provider refused the site's client itself, else ''."""
+    if callback_error in CLIENT_ERRORS:
+        return callback_error
+    text = str(exception or "")
+    return next((code for code in CLIENT_ERRORS if code in text), "")
 
 
 def _named(provider: Any) -> str:
@@ -193,6 +218,7 @@ def _failure(
     state: dict[str, Any],
     error: object = None,
     cancelled: bool = False,
+    misconfigured: bool = False,
 ) -> HttpResponse:
     """Back to the article (or the popup's opener) with a message in the form; the draft is
     still in the browser (or in the session, for readers without JavaScript)."""
@@ -200,6 +226,12 @@ def _failure(
         message = _(
             "You cancelled signing in with %(provider)s. Your comment is still here: fill in "
             "your details below or choose another way to sign in."
+        )
+    elif misconfigured:
+        message = _(
+            "Signing in with %(provider)s is not working on this site at the moment: its "
+            "settings need fixing, and the editors can see why. Please fill in your details "
+            "below, or choose another way to sign in."
         )
     elif isinstance(error, requests.RequestException):
         message = _(

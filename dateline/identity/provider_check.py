@@ -1,9 +1,10 @@
 """The admin's "Check" of an OpenID Connect provider: fetch what Dateline will fetch when a
-reader signs in (the discovery document, the keys) and say, in words, what was found and
-what will go wrong. Reads only; nothing is stored."""
+reader signs in (the discovery document, the keys), try the client ID and secret at the token
+endpoint, and say, in words, what was found and what will go wrong. Nothing is stored."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import requests
 from allauth.socialaccount.adapter import get_adapter
 from django.utils.translation import gettext as _
 
-from dateline.identity.adapters import configured_issuer
+from dateline.identity.adapters import client_refused, configured_issuer
 from dateline.identity.providers import id_tokens
 
 
@@ -109,6 +110,8 @@ def check(app: Any) -> list[Finding]:
         )
     auth_methods = config.get("token_endpoint_auth_methods_supported") or []
     chosen = (app.settings or {}).get("token_auth_method")
+    if config.get("token_endpoint"):
+        findings.append(_client_accepted(app, str(config["token_endpoint"]), auth_methods))
     if chosen and auth_methods and chosen not in auth_methods:
         findings.append(
             Finding(
@@ -118,3 +121,49 @@ def check(app: Any) -> list[Finding]:
             )
         )
     return findings
+
+
+def _client_accepted(app: Any, token_endpoint: str, auth_methods: list[str]) -> Finding:
+    """Trade a code that cannot exist for a token, authenticated as a sign-in would be (the
+    same choice of method as allauth's): a provider that knows the client says the code is
+    wrong (``invalid_grant``); one that does not know it, or not with this secret, says
+    ``invalid_client``. A wrong client ID otherwise shows only when a reader tries, often as
+    the provider's own error page."""
+    chosen = (app.settings or {}).get("token_auth_method")
+    basic = (
+        chosen == "client_secret_basic"
+        if chosen
+        else "client_secret_post" not in auth_methods and "client_secret_basic" in auth_methods
+    )
+    form = {
+        "grant_type": "authorization_code",
+        "code": f"dateline-check-{secrets.token_urlsafe(12)}",
+        "redirect_uri": "https://invalid.example/check",
+    }
+    auth = (app.client_id, app.secret) if basic else None
+    if not basic:
+        form |= {"client_id": app.client_id, "client_secret": app.secret}
+    try:
+        with get_adapter().get_requests_session() as session:
+            answer = session.post(token_endpoint, data=form, auth=auth)
+    except requests.RequestException as error:
+        return Finding(
+            False,
+            _("The token endpoint %(url)s could not be reached: %(error)s")
+            % {"url": token_endpoint, "error": error},
+        )
+    try:
+        code = str(answer.json().get("error", ""))
+    except (ValueError, AttributeError):
+        code = ""
+    if client_refused(code, None) or answer.status_code == 401:
+        return Finding(
+            False,
+            _(
+                "The provider refused the client ID and secret (%(answer)s): readers cannot "
+                "sign in. Copy both again from the provider, and check that this site's "
+                "callback URL is registered there."
+            )
+            % {"answer": code or answer.status_code},
+        )
+    return Finding(True, _("The provider accepts the client ID and secret."))

@@ -177,6 +177,7 @@ class SigningProvider:
                     if self.headers.get("Authorization") == f"Basic {basic}"
                     else "client_secret_post"
                     if form.get("client_secret") == provider.client_secret
+                    and form.get("client_id") == provider.client_id
                     else "none"
                 )
                 provider.token_auths.append(used)

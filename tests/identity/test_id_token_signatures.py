@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from http import HTTPStatus
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client
@@ -197,3 +198,67 @@ def test_a_refused_sign_in_is_logged_under_the_providers_own_id(provider, articl
         sign_in(provider, article_path)
 
     assert f"Sign-in with {PROVIDER_ID} failed" in caplog.text
+
+
+def test_a_client_the_provider_refuses_ends_in_the_products_own_message(
+    provider, article_path, caplog
+):
+    """A wrong client ID or secret: the provider answers the token request with
+    ``invalid_client``. The reader is back under the story with Dateline's own words (not the
+    provider's error, not "try again": it will not pass), and the log tells the editors."""
+    import logging
+
+    provider.client_id = "another-client"  # what the provider knows; the site has the old one
+    with caplog.at_level(logging.INFO, logger="dateline.identity.adapters"):
+        reader, callback = sign_in(provider, article_path)
+
+    assert callback.status_code == HTTPStatus.FOUND
+    assert unquote(callback["Location"]).endswith(article_path)
+    notice = reader.session[session.NOTICE_KEY]["message"]
+    assert notice.startswith("Signing in with Realm SSO is not working on this site")
+    assert "fill in your details" in notice
+    refused = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(refused) == 1
+    assert f"Sign-in with {PROVIDER_ID} failed" in refused[0].getMessage()
+    assert "invalid_client" in refused[0].getMessage()
+    assert not Commenter.objects.filter(provider=PROVIDER_ID).exists()
+
+
+def test_a_provider_that_sends_the_reader_back_with_unauthorized_client(
+    provider, article_path, caplog
+):
+    import logging
+
+    reader = Client()
+    started = reader.post(f"/identity/start/{PROVIDER_ID}/?next={article_path}")
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(started["Location"]).query)
+    callback = query["redirect_uri"][0]
+    with caplog.at_level(logging.ERROR, logger="dateline.identity.adapters"):
+        back = reader.get(
+            path_and_query(callback)
+            + f"?error=unauthorized_client&state={query['state'][0]}&iss={provider.issuer}"
+        )
+
+    assert back.status_code == HTTPStatus.FOUND
+    assert reader.session[session.NOTICE_KEY]["message"].startswith(
+        "Signing in with Realm SSO is not working on this site"
+    )
+    assert "unauthorized_client" in caplog.text
+
+
+def test_the_admins_check_says_when_the_client_id_or_secret_is_refused(provider, client):
+    from django.contrib.auth import get_user_model
+
+    editor = get_user_model().objects.create_superuser("desk", "d@example.org", "pw-for-tests")
+    client.force_login(editor)
+    assert "The provider accepts the client ID and secret." in (
+        client.get("/admin/sign-in-providers-check/").content.decode()
+    )
+
+    provider.client_secret = "rotated-at-the-provider"
+    text = client.get("/admin/sign-in-providers-check/").content.decode()
+
+    assert "The provider refused the client ID and secret (invalid_client)" in text
+    assert "readers cannot sign in" in text
