@@ -496,6 +496,14 @@ DATELINE_EMBED_ORIGINS = _embed_origins()
 # How often the worker publishes and unpublishes pages whose scheduled time has come.
 DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, minimum=1, maximum=60)
 
+# Retention (docs/privacy.md), in days; 0 keeps for ever. The worker applies them hourly.
+# Readers' IP addresses on comments (the flood limit and bans work on recent ones):
+DATELINE_IP_RETENTION_DAYS = env.get_int("DATELINE_IP_RETENTION_DAYS", 90, minimum=0)
+# Comments in spam or the trash, counted from when they were put there:
+DATELINE_SPAM_RETENTION_DAYS = env.get_int("DATELINE_SPAM_RETENTION_DAYS", 30, minimum=0)
+# Settled outgoing emails (sent, failed for good, cancelled): the outbox's record of them.
+DATELINE_EMAIL_RETENTION_DAYS = env.get_int("DATELINE_EMAIL_RETENTION_DAYS", 30, minimum=0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

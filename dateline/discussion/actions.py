@@ -788,6 +788,37 @@ def set_status(*, comments: Iterable[Comment], status: str, moderator: User | No
     return changed
 
 
+# What is left of a comment whose row must stay (it has replies) once its content is gone.
+_SCRUBBED: dict[str, object] = {
+    "author_name": "",
+    "author_website": "",
+    "body": "",
+    "body_html": "",
+    "ip_address": None,
+    "user_agent": "",
+    "content_hash": "",
+}
+FORGETTABLE = (Comment.Status.SPAM, Comment.Status.TRASH)
+
+
+def delete_permanently(*, comments: Iterable[Comment] | Iterable[int]) -> tuple[int, int]:
+    """Delete spam and trashed comments for good (a moderator's choice, or the retention
+    chore's). Only comments in spam or the trash: anything else must be moved there first. A
+    comment that has replies keeps its row, emptied of everything the reader wrote and of
+    where it came from, so the replies keep their place. Returns (deleted, emptied)."""
+    ids = [c.pk if isinstance(c, Comment) else int(c) for c in comments]
+    with transaction.atomic():
+        chosen = Comment.objects.filter(pk__in=ids, status__in=FORGETTABLE)
+        with_replies = set(
+            chosen.filter(replies__isnull=False).values_list("pk", flat=True).distinct()
+        )
+        doomed = list(chosen.exclude(pk__in=with_replies).values_list("pk", flat=True))
+        Comment.objects.filter(pk__in=with_replies).update(**_SCRUBBED)
+        # Digest items about them go too (their foreign key cascades).
+        Comment.objects.filter(pk__in=doomed).delete()
+    return len(doomed), len(with_replies)
+
+
 def edit_by_moderator(
     *, comment: Comment, body: str, policy: DiscussionSettings, moderator: User | None
 ) -> Comment:

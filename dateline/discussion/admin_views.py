@@ -191,7 +191,8 @@ class QueueColumn(Column):
             can_ban=table.can_ban,
             actions=[
                 (name, label) for name, label in ACTION_LABELS if ACTIONS[name] != instance.status
-            ],
+            ]
+            + ([DELETE_LABEL] if instance.status in actions.FORGETTABLE else []),
         )
         return context
 
@@ -202,6 +203,9 @@ ACTION_LABELS = [
     ("trash", gettext_lazy("Trash")),
     ("pending", gettext_lazy("Back to pending")),
 ]
+# Not a status: spam and trashed comments only, gone for good (actions.delete_permanently).
+DELETE = "delete"
+DELETE_LABEL = (DELETE, gettext_lazy("Delete permanently"))
 
 
 class CommentQueueView(generic.IndexView):
@@ -362,7 +366,7 @@ class CommentQueueView(generic.IndexView):
             ],
             waiting=waiting_count(self.request),
             moderate_url=reverse("discussion_comments:moderate"),
-            bulk_actions=ACTION_LABELS,
+            bulk_actions=ACTION_LABELS + ([DELETE_LABEL] if status in actions.FORGETTABLE else []),
             next_url=self.next_url,
         )
         return context
@@ -381,18 +385,59 @@ def moderate(request: HttpRequest) -> HttpResponse:
     else:
         name = request.POST.get("action", "")
         ids = request.POST.getlist("comment")
-    if name not in ACTIONS:
+    if name not in ACTIONS and name != DELETE:
         messages.error(request, _("Choose what to do with the comments."))
         return HttpResponseRedirect(next_url)
     pks = [int(raw) for raw in ids if raw.isdigit()]
     if not pks:
         messages.warning(request, _("Tick at least one comment first."))
         return HttpResponseRedirect(next_url)
+    if name == DELETE:
+        return _delete_permanently(request, pks, next_url)
     comments = list(Comment.objects.filter(pk__in=pks))
     changed = actions.set_status(
         comments=comments, status=ACTIONS[name], moderator=_moderator(request)
     )
     messages.success(request, _status_message(name, changed))
+    return HttpResponseRedirect(next_url)
+
+
+def _delete_permanently(request: HttpRequest, pks: list[int], next_url: str) -> HttpResponse:
+    if not request.user.has_perm("discussion.delete_comment"):
+        return forbidden(request)
+    deleted, emptied = actions.delete_permanently(comments=pks)
+    skipped = len(pks) - deleted - emptied
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d comment deleted permanently.",
+            "%(count)d comments deleted permanently.",
+            deleted,
+        )
+        % {"count": deleted},
+    )
+    if emptied:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d comment has replies: its text, name and address were removed, and "
+                "the replies keep their place.",
+                "%(count)d comments have replies: their text, names and addresses were "
+                "removed, and the replies keep their place.",
+                emptied,
+            )
+            % {"count": emptied},
+        )
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d comment was not deleted: only spam and trashed comments can be.",
+                "%(count)d comments were not deleted: only spam and trashed comments can be.",
+                skipped,
+            )
+            % {"count": skipped},
+        )
     return HttpResponseRedirect(next_url)
 
 

@@ -10,12 +10,12 @@ class DiscussionConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
 
-        from dateline.discussion import impersonation, invalidation, spam
+        from dateline.discussion import impersonation, invalidation, retention, spam
         from dateline.discussion.models import Ban, DiscussionSettings, Thread
         from dateline.newsroom import routing
         from dateline.newsroom.models import Author
         from dateline.server import invalidation as server_invalidation
-        from dateline.server import siteconfig
+        from dateline.server import scheduler, siteconfig
 
         # A typo in DATELINE_SPAM_CHECKERS stops start-up, not the first comment.
         spam.check_configured_checkers()
@@ -33,3 +33,5 @@ class DiscussionConfig(AppConfig):
         # story (one query, none while the story is kept).
         siteconfig.register_setting(DiscussionSettings)
         routing.carry_with_stories("discussion_thread", counters=invalidation.thread_counters)
+        # Old IP addresses dropped, old spam and trash deleted (docs/privacy.md).
+        scheduler.register_chore("comment retention", retention.run, every=3600)

@@ -25,7 +25,7 @@ from dateline.discussion import actions as discussion_actions
 from dateline.discussion import invalidation as discussion_invalidation
 from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import selectors, session
-from dateline.identity.models import IdentitySettings, UsedEmailLink
+from dateline.identity.models import LONGEST_LINK_HOURS, IdentitySettings, UsedEmailLink
 from dateline.identity.profiles import ProviderProfile, clean_display_name
 from dateline.notifications import actions as notification_actions
 from dateline.notifications import emails
@@ -400,3 +400,11 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
         else:
             locked.delete()
     return len(ids)
+
+
+def forget_used_links(*, now: datetime.datetime | None = None) -> int:
+    """Drop the single-use records of links that have expired anyway, whatever the site's
+    link lifetime (hourly, by the worker): nothing needs them to refuse a second use."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=LONGEST_LINK_HOURS + 1)
+    deleted, _by_model = UsedEmailLink.objects.filter(used_at__lt=cutoff).delete()
+    return deleted

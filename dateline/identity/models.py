@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
+# The longest an email confirmation link may live; retention relies on it too.
+LONGEST_LINK_HOURS = 72
+
 
 @register_setting(icon="user")
 class IdentitySettings(BaseSiteSetting):
@@ -27,7 +30,7 @@ class IdentitySettings(BaseSiteSetting):
     email_link_hours = models.PositiveSmallIntegerField(
         _("email confirmation links expire after (hours)"),
         default=24,
-        validators=[MinValueValidator(1), MaxValueValidator(72)],
+        validators=[MinValueValidator(1), MaxValueValidator(LONGEST_LINK_HOURS)],
         help_text=_("Between 1 and 72."),
     )
 

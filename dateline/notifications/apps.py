@@ -36,4 +36,5 @@ class NotificationsConfig(AppConfig):
         # was missed and expired confirmations every scheduler interval, and the email outbox
         # in a thread of its own.
         scheduler.register_chore("notification chores", actions.periodic)
+        scheduler.register_chore("outbox retention", delivery.prune_settled, every=3600)
         scheduler.register_loop("mail-delivery", delivery.run_forever)

@@ -80,6 +80,30 @@ def _settled(**fields: Any) -> dict[str, Any]:
     return {**fields, **_FORGET_LINK_BODIES}
 
 
+SETTLED = (
+    OutboundMessage.Status.SENT,
+    OutboundMessage.Status.FAILED,
+    OutboundMessage.Status.CANCELLED,
+)
+
+
+def prune_settled(*, now: datetime.datetime | None = None) -> int:
+    """Delete the outbox's record of messages settled longer ago than
+    ``DATELINE_EMAIL_RETENTION_DAYS`` (hourly, by the worker; 0 keeps them). Queued and
+    sending messages are never touched. In batches: SQLite has one write lock."""
+    days = settings.DATELINE_EMAIL_RETENTION_DAYS
+    if not days:
+        return 0
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    old = OutboundMessage.objects.filter(status__in=SETTLED).filter(
+        Q(sent_at__lt=cutoff) | Q(sent_at=None, created_at__lt=cutoff)
+    )
+    pruned = 0
+    while ids := list(old.values_list("pk", flat=True)[:500]):
+        pruned += OutboundMessage.objects.filter(pk__in=ids).delete()[0]
+    return pruned
+
+
 def _due(now: datetime.datetime) -> Q:
     return Q(status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now) | Q(
         status=OutboundMessage.Status.SENDING, lease_expires_at__lte=now

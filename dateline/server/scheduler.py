@@ -3,9 +3,9 @@ chores the apps register, and the background loops they run beside it.
 
 Apps register from their ``ready()``:
 
-- ``register_chore(name, chore)``: run by the scheduler thread every
+- ``register_chore(name, chore, every=None)``: run by the scheduler thread every
   ``DATELINE_SCHEDULER_INTERVAL`` seconds, after scheduled publishing (the notifications'
-  digests and sweeps);
+  digests and sweeps), or at most once per ``every`` seconds (the apps' retention);
 - ``register_loop(name, run)``: a thread of its own in ``dateline worker``, ``run(stop)``
   returning once ``stop`` is set (the notifications' email delivery).
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -24,13 +25,30 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 _chores: dict[str, Callable[[], object]] = {}
+_every: dict[str, float] = {}
+_last_run: dict[str, float] = {}
 _loops: dict[str, Callable[[threading.Event], None]] = {}
 
 
-def register_chore(name: str, chore: Callable[[], object]) -> None:
-    """Run ``chore()`` every scheduler interval, after scheduled publishing. A failure is
+def register_chore(name: str, chore: Callable[[], object], *, every: float | None = None) -> None:
+    """Run ``chore()`` every scheduler interval, after scheduled publishing, or, with
+    ``every``, at most once per that many seconds (first at the worker's start). A failure is
     logged and retried at the next interval; it never stops publishing or the other chores."""
     _chores[name] = chore
+    if every:
+        _every[name] = every
+
+
+def _due(name: str) -> bool:
+    every = _every.get(name)
+    if every is None:
+        return True
+    now = time.monotonic()
+    last = _last_run.get(name)
+    if last is not None and now - last < every:
+        return False
+    _last_run[name] = now
+    return True
 
 
 def register_loop(name: str, run: Callable[[threading.Event], None]) -> None:
@@ -67,6 +85,8 @@ def run_forever(stop: threading.Event, interval: float | None = None) -> None:
             close_old_connections()
         # Each chore logs its own failures, so publishing above never waits on, say, email.
         for name, chore in list(_chores.items()):
+            if not _due(name):
+                continue
             try:
                 chore()
             except Exception:
