@@ -217,11 +217,18 @@ def server(env: dict[str, str], *, page_cache: bool, fragments: bool, log: Path)
 
 
 def wrk(
-    url: str, *, connections: int, duration: int, script: str, args: tuple[str, ...] = ()
+    url: str,
+    *,
+    connections: int,
+    duration: int,
+    script: str,
+    args: tuple[str, ...] = (),
+    headers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     threads = min(2, connections)
     cmd = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+        *(part for header in headers for part in ("-H", header)),
         "-s", str(BENCH / script), url,
     ]  # fmt: skip
     if args:
@@ -241,6 +248,7 @@ def timed_wrk(
     duration: int,
     script: str,
     args: tuple[str, ...] = (),
+    headers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """wrk's result, with the CPU seconds the server's process tree and wrk used meanwhile
     (``server_cpu_s``, ``wrk_cpu_s``) and the highest 1-minute load average sampled."""
@@ -256,7 +264,14 @@ def timed_wrk(
     server_cpu = tree_cpu_seconds(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        raw = wrk(url, connections=connections, duration=duration, script=script, args=args)
+        raw = wrk(
+            url,
+            connections=connections,
+            duration=duration,
+            script=script,
+            args=args,
+            headers=headers,
+        )
     finally:
         stop.set()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -27,4 +27,7 @@ if command -v dpkg >/dev/null; then
 fi
 ensure_venv
 cd "$ROOT"
+if [ "${1:-}" = servers ] && ! "$VENV/bin/python" -c "import waitress" 2>/dev/null; then
+  "$VENV/bin/python" -m pip install -q "waitress==3.0.2"  # a candidate measured, not a dependency
+fi
 exec "$VENV/bin/python" -m bench "$@"
