@@ -321,6 +321,12 @@ def export_commenter_data(
             }
             for comment in comments
         ],
+        # The address's subscriptions, when the address is proven to be this identity's.
+        "subscriptions": (
+            notification_actions.subscriptions_of(commenter.email)
+            if commenter.email and commenter.email_verified
+            else []
+        ),
     }
 
 

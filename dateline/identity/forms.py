@@ -16,6 +16,17 @@ class EmailLinkForm(forms.Form):
     website = forms.CharField(label=_("Website"), max_length=200, required=False)
 
 
+class DataRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"), max_length=254)
+
+
+class EraseDataForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, erase what this site stores about my address"),
+        error_messages={"required": _("Tick the box to confirm that you want to erase it.")},
+    )
+
+
 class DeleteIdentityForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Yes, delete my commenting identity"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from allauth.urls import build_provider_urlpatterns
 from django.urls import URLPattern, URLResolver, path
 
-from dateline.identity import views
+from dateline.identity import data_views, views
 
 app_name = "identity"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("me/delete/", views.delete, name="delete"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("email/", views.email_request, name="email_request"),
+    path("data/", data_views.data_request, name="data_request"),
+    path("data/<str:token>/", data_views.data_link, name="data_link"),
     path("email/confirm/<str:token>/", views.email_confirm, name="email_confirm"),
 ]
 

@@ -6,19 +6,26 @@ from typing import Any
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
 
-from dateline.identity import provider_check, selectors
+from dateline.discussion.models import Comment
+from dateline.identity import provider_check, rights, selectors
 from dateline.identity.forms import PROVIDER_CHOICES, SignInProviderForm
+from dateline.identity.models import IdentitySettings
+from dateline.notifications.models import Subscriber
 from dateline.server import invalidation
 
 
@@ -106,3 +113,114 @@ def check_view(request: HttpRequest) -> HttpResponse:
 @hooks.register("register_admin_urls")
 def register_check_url() -> list[URLPattern]:
     return [path("sign-in-providers-check/", check_view, name="sign_in_providers_check")]
+
+
+# "Everything about this email address" (issue #14, point 2) -----------------------------------
+
+READER_DATA_PERMISSION = "discussion.delete_comment"
+# What each button does to the address's comments (rights.erase_address's mode).
+ERASE_MODES = {
+    "anonymise": IdentitySettings.DeletedComments.ANONYMISE,
+    "erase": IdentitySettings.DeletedComments.REMOVE,
+}
+LOG_ACTIONS = {
+    "export": "dateline.reader_data.export",
+    "anonymise": "dateline.reader_data.anonymise",
+    "erase": "dateline.reader_data.erase",
+}
+
+
+def _log_for_address(request: HttpRequest, email: str, what: str, data: dict[str, Any]) -> None:
+    """One entry in Wagtail's history per identity (or, without one, the subscriber row), with
+    who did it: the rows themselves may be gone a moment later, the entries stay."""
+    rows: list[Any] = list(rights.commenters_for(email)) or list(
+        Subscriber.objects.filter(email=email)
+    )
+    for row in rows:
+        log(
+            instance=row,
+            action=LOG_ACTIONS[what],
+            user=request.user,
+            title=email,
+            data={"address": email, **data},
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def reader_data_view(request: HttpRequest) -> HttpResponse:
+    """What exists about an address, its export, anonymise and erase: the same functions as the
+    reader's own link (``rights``), each logged with who did it."""
+    if not request.user.has_perm(READER_DATA_PERMISSION):
+        raise PermissionDenied
+    raw = (request.POST if request.method == "POST" else request.GET).get("email", "").strip()
+    email, error = "", ""
+    if raw:
+        try:
+            email = rights.clean_address(raw)
+        except rights.BadAddress as bad:
+            error = str(bad)
+    here = reverse("reader_data") + ("?" + urlencode({"email": email}) if email else "")
+    if email and request.method == "GET" and request.GET.get("format") == "json":
+        _log_for_address(request, email, "export", {})
+        response = JsonResponse(
+            rights.export_address(email), json_dumps_params={"indent": 2, "ensure_ascii": False}
+        )
+        response["Content-Disposition"] = 'attachment; filename="reader-data.json"'
+        return response
+    if email and request.method == "POST":
+        what = request.POST.get("action", "")
+        if what not in ERASE_MODES:
+            messages.error(request, _("Choose what to do with the address's data."))
+        elif not request.POST.get("confirm"):
+            messages.error(request, _("Tick the box to confirm; nothing was changed."))
+        else:
+            _log_for_address(request, email, what, rights.summary(email))
+            done = rights.erase_address(email, mode=ERASE_MODES[what])
+            messages.success(
+                request,
+                _(
+                    "Done: %(identities)d identities, %(comments)d comments, "
+                    "%(subscriptions)d subscriptions."
+                )
+                % done,
+            )
+        return HttpResponseRedirect(here)
+    context: dict[str, Any] = {"email": email, "raw": raw, "error": error}
+    if email:
+        commenters = list(rights.commenters_for(email))
+        context.update(
+            commenters=[
+                {
+                    "commenter": commenter,
+                    "comments": Comment.objects.filter(commenter=commenter).count(),
+                }
+                for commenter in commenters
+            ],
+            counts=rights.summary(email),
+            export_url=here + "&format=json",
+        )
+    return TemplateResponse(
+        request, "identity/admin/reader_data.html", context, status=400 if error else 200
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_reader_data_url() -> list[URLPattern]:
+    return [path("reader-data/", reader_data_view, name="reader_data")]
+
+
+class ReaderDataMenuItem(MenuItem):
+    def is_shown(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(READER_DATA_PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def register_reader_data_menu_item() -> MenuItem:
+    return ReaderDataMenuItem(_("Reader data"), reverse("reader_data"), icon_name="user", order=310)
+
+
+@hooks.register("register_log_actions")
+def register_reader_data_log_actions(actions: Any) -> None:
+    actions.register_action(LOG_ACTIONS["export"], _("Export reader data"), _("Exported"))
+    actions.register_action(LOG_ACTIONS["anonymise"], _("Anonymise reader data"), _("Anonymised"))
+    actions.register_action(LOG_ACTIONS["erase"], _("Erase reader data"), _("Erased"))

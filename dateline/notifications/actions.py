@@ -403,6 +403,44 @@ def comments_disowned(*, comment_ids: Sequence[int]) -> None:
     Subscription.asked_from.through.objects.filter(comment_id__in=comment_ids).delete()
 
 
+def subscriptions_of(email: str) -> list[dict[str, Any]]:
+    """An address's subscriptions as its owner downloads them (dateline.identity.rights and
+    the signed-in reader's export)."""
+    found = (
+        Subscription.objects.filter(subscriber__email=normalise_email(email))
+        .select_related("thread", "section")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "kind": subscription.kind,
+            "story": subscription.thread.url if subscription.thread else None,
+            "section": subscription.section.title if subscription.section else None,
+            "frequency": subscription.frequency,
+            "asked": subscription.created_at.isoformat(),
+            "confirmed": (
+                subscription.confirmed_at.isoformat() if subscription.confirmed_at else None
+            ),
+        }
+        for subscription in found
+    ]
+
+
+def forget_address(email: str) -> int:
+    """End everything this address is subscribed to and drop the outbox's record of mail to
+    it, at its owner's request (or an editor's). A message being sent at this moment is left
+    to finish. Returns the number of subscriptions ended."""
+    address = normalise_email(email)
+    with transaction.atomic():
+        ended = Subscription.objects.filter(subscriber__email=address).count()
+        # Subscriptions and waiting digest items go with their subscriber.
+        Subscriber.objects.filter(email=address).delete()
+        OutboundMessage.objects.filter(recipient__iexact=address).exclude(
+            status=OutboundMessage.Status.SENDING
+        ).delete()
+    return ended
+
+
 def _asker(scope: tokens.TokenScope) -> Commenter | None:
     """The identity that asked for a confirmation link, if it still claims the address: one
     that has changed its address since (or been deleted) follows nothing here."""
