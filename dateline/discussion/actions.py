@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -25,9 +26,23 @@ from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion import impersonation, spam, targets, tasks, text
 from dateline.discussion import invalidation as page_invalidation
-from dateline.discussion.errors import CommenterBanned, CommentError, CommentsClosed, NotAllowed
-from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.discussion.errors import (
+    CommenterBanned,
+    CommentError,
+    CommentsClosed,
+    NotAllowed,
+    NotFound,
+)
+from dateline.discussion.models import (
+    Ban,
+    Comment,
+    Commenter,
+    DiscussionSettings,
+    Report,
+    Thread,
+)
 from dateline.discussion.reasons import Reason, reason
+from dateline.discussion.reasons import reason as held_because
 from dateline.newsroom.models import ArticlePage
 from dateline.notifications import actions as notifications
 from dateline.server import kept
@@ -786,6 +801,92 @@ def set_status(*, comments: Iterable[Comment], status: str, moderator: User | No
             for kind, pk in reports:
                 tasks.report_to_spam_checkers.enqueue(pk, kind)
     return changed
+
+
+# Reports ------------------------------------------------------------------------------------
+
+REPORTS_PER_IP_PER_HOUR = 20
+REPORTS_PER_COMMENT_PER_HOUR = 50
+
+
+def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: str) -> str:
+    """Who is reporting, one-way: a commenting identity, else the guest a browser token
+    proves, else a keyed hash of the IP address (so one reader counts once, and the row
+    names nobody)."""
+    if commenter is not None:
+        return f"c:{commenter.pk}"
+    try:
+        payload = signing.loads(guest_token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("c"), int):
+        return f"g:{payload['c']}"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}|report|{ip_address}".encode()).hexdigest()
+    return f"ip:{digest[:56]}"
+
+
+def report_comment(
+    *,
+    comment_id: int,
+    reason: str,
+    note: str,
+    commenter: Commenter | None,
+    guest_token: str,
+    ip_address: str,
+    policy: DiscussionSettings,
+) -> None:
+    """A reader reports a shown comment. Counted once per reader; when open reports from
+    ``policy.reports_to_hold`` different readers are reached the comment waits for a
+    moderator, who is told as for any held comment. The reader learns nothing about other
+    reports: a second report by the same reader is accepted and changes nothing."""
+    if reason not in Report.Reason.values:
+        raise CommentError({"reason": _("Choose why you are reporting this comment.")})
+    note = text.visible(note or "").strip()
+    if len(note) > Report._meta.get_field("note").max_length:  # type: ignore[operator]
+        raise CommentError({"note": _("Please keep the note under 500 characters.")})
+    comment = Comment.objects.approved().filter(pk=comment_id).first()
+    if comment is None:
+        raise NotFound({"__all__": _("This comment is not shown, so it cannot be reported.")})
+    limited = _("You have sent many reports. Please wait a while and try again.")
+    ratelimits.check_all(
+        scope="report-ip", keys=[f"ip:{ip_address}"], limit=REPORTS_PER_IP_PER_HOUR,
+        window=3600, message=limited,
+    )  # fmt: skip
+    ratelimits.check_all(
+        scope="report-comment", keys=[f"comment:{comment.pk}"],
+        limit=REPORTS_PER_COMMENT_PER_HOUR, window=3600, message=limited,
+    )  # fmt: skip
+    key = _reporter_key(commenter=commenter, guest_token=guest_token, ip_address=ip_address)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Report.objects.create(
+                    comment=comment, reason=reason, note=note, reporter=commenter,
+                    reporter_key=key,
+                )  # fmt: skip
+        except IntegrityError:
+            return  # already reported by this reader: nothing changes
+        open_reports = Report.objects.filter(comment=comment, dismissed_at=None).count()
+        if open_reports < policy.reports_to_hold:
+            return
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if locked.status != Comment.Status.APPROVED:
+            return
+        locked.moderation_reasons = [
+            *locked.moderation_reasons,
+            held_because("reported", count=open_reports),
+        ]
+        locked.save(update_fields=["moderation_reasons"])
+        set_status(comments=[locked], status=Comment.Status.PENDING, moderator=None)
+        locked.status = Comment.Status.PENDING
+        notifications.comment_held(comment=locked)
+
+
+def dismiss_reports(*, comments: Iterable[int]) -> int:
+    """A moderator has looked: the open reports on these comments no longer count."""
+    return Report.objects.filter(comment_id__in=list(comments), dismissed_at=None).update(
+        dismissed_at=timezone.now()
+    )
 
 
 # What is left of a comment whose row must stay (it has replies) once its content is gone.

@@ -19,7 +19,7 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin, User
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -45,7 +45,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from dateline.discussion import actions
-from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Thread
+from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Report, Thread
 from dateline.server.requeststate import Slot
 
 MODERATE_PERMISSION = "discussion.change_comment"
@@ -192,7 +192,9 @@ class QueueColumn(Column):
             actions=[
                 (name, label) for name, label in ACTION_LABELS if ACTIONS[name] != instance.status
             ]
-            + ([DELETE_LABEL] if instance.status in actions.FORGETTABLE else []),
+            + ([DELETE_LABEL] if instance.status in actions.FORGETTABLE else [])
+            + ([DISMISS_LABEL] if getattr(instance, "open_reports", None) else []),
+            reports=_report_summary(getattr(instance, "open_reports", [])),
         )
         return context
 
@@ -206,6 +208,22 @@ ACTION_LABELS = [
 # Not a status: spam and trashed comments only, gone for good (actions.delete_permanently).
 DELETE = "delete"
 DELETE_LABEL = (DELETE, gettext_lazy("Delete permanently"))
+# Not a status either: the open reports on a comment stop counting.
+DISMISS = "dismiss"
+DISMISS_LABEL = (DISMISS, gettext_lazy("Dismiss reports"))
+
+
+def _report_summary(reports: list[Report]) -> list[dict[str, Any]]:
+    """Each reason with how many readers gave it, and their notes — never who they were."""
+    by_reason: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        entry = by_reason.setdefault(
+            report.reason, {"reason": report.get_reason_display(), "count": 0, "notes": []}
+        )
+        entry["count"] += 1
+        if report.note:
+            entry["notes"].append(report.note)
+    return list(by_reason.values())
 
 
 class CommentQueueView(generic.IndexView):
@@ -230,8 +248,17 @@ class CommentQueueView(generic.IndexView):
     table_class = QueueTable
 
     def get_base_queryset(self) -> QuerySet[Comment]:
-        return Comment.objects.select_related("thread", "commenter", "moderated_by").defer(
-            "user_agent", "content_hash"
+        # Open reports come with the page in one more query, whatever its size.
+        return (
+            Comment.objects.select_related("thread", "commenter", "moderated_by")
+            .defer("user_agent", "content_hash")
+            .prefetch_related(
+                Prefetch(
+                    "reports",
+                    queryset=Report.objects.filter(dismissed_at=None).order_by("created_at"),
+                    to_attr="open_reports",
+                )
+            )
         )
 
     def get_filterset_kwargs(self) -> dict[str, Any]:
@@ -385,7 +412,7 @@ def moderate(request: HttpRequest) -> HttpResponse:
     else:
         name = request.POST.get("action", "")
         ids = request.POST.getlist("comment")
-    if name not in ACTIONS and name != DELETE:
+    if name not in ACTIONS and name not in (DELETE, DISMISS):
         messages.error(request, _("Choose what to do with the comments."))
         return HttpResponseRedirect(next_url)
     pks = [int(raw) for raw in ids if raw.isdigit()]
@@ -394,6 +421,14 @@ def moderate(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     if name == DELETE:
         return _delete_permanently(request, pks, next_url)
+    if name == DISMISS:
+        dismissed = actions.dismiss_reports(comments=pks)
+        messages.success(
+            request,
+            ngettext("%(count)d report dismissed.", "%(count)d reports dismissed.", dismissed)
+            % {"count": dismissed},
+        )
+        return HttpResponseRedirect(next_url)
     comments = list(Comment.objects.filter(pk__in=pks))
     changed = actions.set_status(
         comments=comments, status=ACTIONS[name], moderator=_moderator(request)

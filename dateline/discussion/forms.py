@@ -22,7 +22,7 @@ from dateline.discussion.actions import (
     Guest,
     RequestMeta,
 )
-from dateline.discussion.models import Commenter
+from dateline.discussion.models import Commenter, Report
 from dateline.discussion.text import MAX_NAME_LENGTH
 
 RENDERED_AT_SALT = "dateline.discussion.form-rendered-at"
@@ -161,6 +161,21 @@ class CommentForm(forms.Form):
             text = " ".join(str(m) for m in messages)
             out[key] = f"{out[key]} {text}" if key in out else text
         return out
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting this comment?"),
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose why you are reporting this comment.")},
+    )
+    note = forms.CharField(
+        label=_("Anything the moderators should know (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
 
 
 class EditForm(forms.Form):

@@ -199,6 +199,50 @@ def shown_to_readers() -> Q:
     return Q(status=Comment.Status.APPROVED)
 
 
+class Report(models.Model):
+    """A reader's report that a shown comment breaks the rules. One per reader per comment
+    (``reporter_key``); enough open ones from different readers hold the comment
+    (``actions.report_comment``). Who reported is never shown to readers."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam")
+        ABUSE = "abuse", _("Abuse or harassment")
+        OFF_TOPIC = "off_topic", _("Off-topic")
+        OTHER = "other", _("Something else")
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # The reporter's commenting identity when they had one (their data export lists it).
+    reporter = models.ForeignKey(
+        Commenter,
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports_made",
+    )
+    # Who reported, as a one-way key (identity, browser token, or a keyed hash of the IP
+    # address): enough to count each reader once, not to name them.
+    reporter_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("reported"), default=timezone.now)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reporter_key"], name="report_once_per_reader"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.comment_id}"
+
+
 class Ban(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email address")
@@ -289,6 +333,12 @@ class DiscussionSettings(BaseSiteSetting):
         blank=True,
         help_text=_("One word or phrase per line; a comment containing one goes to spam."),
     )
+    reports_to_hold = models.PositiveSmallIntegerField(
+        _("reports from different readers that hold a comment"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("The comment waits for a moderator, who is told by email."),
+    )
     max_length = models.PositiveIntegerField(
         _("maximum comment length (characters)"),
         default=10_000,
@@ -342,6 +392,7 @@ class DiscussionSettings(BaseSiteSetting):
                 FieldPanel("mode"),
                 FieldPanel("trusted_after"),
                 FieldPanel("max_links"),
+                FieldPanel("reports_to_hold"),
                 FieldPanel("moderation_words"),
                 FieldPanel("blocked_words"),
             ],

@@ -23,6 +23,7 @@ MESSAGES: dict[str, Promise] = {
     "hold_all": _("every comment is held"),
     "first_comments": _("first comments are held until approved"),
     "imitates_staff": _("the name passes for “%(name)s”"),
+    "reported": _("reported by %(count)s readers"),
 }
 
 Reason = dict[str, str | int]

@@ -319,6 +319,8 @@ class CommentWords:
     held: str
     reply: str
     reply_to: str
+    report: str
+    report_name: str
 
     @classmethod
     def current(cls) -> CommentWords:
@@ -328,6 +330,8 @@ class CommentWords:
             held=strings.word("held"),
             reply=strings.word("reply"),
             reply_to=strings.word("replyToName"),
+            report=strings.word("report"),
+            report_name=strings.word("reportName"),
         )
 
     @staticmethod
@@ -416,7 +420,18 @@ def _comment_html(
                 words.reply_to % {"name": name},
                 words.reply,
             )
-        out.append(format_html('    <p class="comment__actions">{}</p>\n', reply))
+        report = ""
+        if not pending:
+            # A page of its own (reasons, a note): works without JavaScript, and the cached
+            # thread stays the same for every reader.
+            report = format_html(
+                '<a class="comment__report" href="{}" rel="nofollow" aria-label="{}">{}</a>',
+                reverse("discussion:report", args=[comment.pk]),
+                words.report_name % {"name": name},
+                words.report,
+            )
+        actions = mark_safe(" ".join(part for part in (reply, report) if part))  # noqa: S308 - both built by format_html
+        out.append(format_html('    <p class="comment__actions">{}</p>\n', actions))
     out.append("  </article>\n")
     if node.children:
         out.append('  <ol class="comment-list comment-list--children">')

@@ -21,6 +21,8 @@ WORDS: dict[str, Promise] = {
     "cancelReply": _("Cancel reply"),
     "reply": _("Reply"),
     "replyToName": _("Reply to %(name)s"),
+    "report": _("Report"),
+    "reportName": _("Report the comment by %(name)s"),
     "comments": _("Comments"),
     "loading": _("Loading comments…"),
     "none": _("No comments yet."),

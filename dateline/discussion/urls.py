@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:comment_id>/replies/", views.replies, name="replies"),
     path("<int:comment_id>/edit/", views.edit_comment, name="edit"),
     path("<int:comment_id>/delete/", views.delete_comment, name="delete"),
+    path("<int:comment_id>/report/", views.report_comment, name="report"),
 ]

@@ -36,12 +36,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from dateline import ratelimits, web
 from dateline.discussion import actions, strings, targets, threads
 from dateline.discussion.errors import CommentError, NotFound
-from dateline.discussion.forms import CommentForm, DeleteForm, EditForm, sign_rendered_at
+from dateline.discussion.forms import (
+    CommentForm,
+    DeleteForm,
+    EditForm,
+    ReportForm,
+    sign_rendered_at,
+)
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
 from dateline.discussion.rendering import (
     CURSOR_PARAM,
@@ -582,3 +588,68 @@ def session(request: HttpRequest) -> JsonResponse:
     """What a cached page cannot carry: this reader's CSRF token (the cookie is set on the way
     out) and a fresh form-render stamp. Changes nothing on the server."""
     return web.json_answer({"csrfToken": get_token(request), "renderedAt": sign_rendered_at()})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """ "Report" under a comment: a page with the reasons (no JavaScript needed); the POST
+    reports (``actions.report_comment``) and thanks the reader, whatever happened to it."""
+    comment = Comment.objects.approved().select_related("thread").filter(pk=comment_id).first()
+    if comment is None:
+        return render(
+            request,
+            "discussion/message.html",
+            {
+                "title": _("This comment cannot be reported"),
+                "message": _("It is not shown any more, or it never was."),
+            },
+            status=HTTPStatus.NOT_FOUND,
+        )
+    story_url = comment.thread.url
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    status = HTTPStatus.OK
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.report_comment(
+                comment_id=comment.pk,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                commenter=current_commenter(request),
+                guest_token=request.COOKIES.get(GUEST_COOKIE, ""),
+                ip_address=web.client_ip(request),
+                policy=DiscussionSettings.for_request(request),
+            )
+        except ratelimits.RateLimited as limited:
+            response = render(
+                request,
+                "discussion/message.html",
+                {"title": _("Please wait"), "message": limited.message, "article_url": story_url},
+                status=HTTPStatus.TOO_MANY_REQUESTS,
+            )
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        except CommentError as error:
+            web.add_errors(form, error.errors)
+            status = error.status_code
+        else:
+            return render(
+                request,
+                "discussion/message.html",
+                {
+                    "title": _("Thank you"),
+                    "message": _(
+                        "Your report has reached the moderators. They will look at the "
+                        "comment and act if it breaks the rules."
+                    ),
+                    "article_url": story_url,
+                },
+            )
+    elif form.errors:
+        status = HTTPStatus.BAD_REQUEST
+    return render(
+        request,
+        "discussion/report.html",
+        {"comment": comment, "form": form, "article_url": story_url},
+        status=status,
+    )

@@ -321,6 +321,17 @@ def export_commenter_data(
             }
             for comment in comments
         ],
+        # Reports this identity made (why and when; the comment's page).
+        "reports": [
+            {
+                "comment": report.comment_id,
+                "page": report.comment.thread.url,
+                "reason": report.reason,
+                "note": report.note,
+                "reported": report.created_at.isoformat(),
+            }
+            for report in commenter.reports_made.select_related("comment__thread").order_by("pk")
+        ],
         # The address's subscriptions, when the address is proven to be this identity's.
         "subscriptions": (
             notification_actions.subscriptions_of(commenter.email)

@@ -148,7 +148,7 @@ def export_address(email: str, *, now: datetime.datetime | None = None) -> dict[
     identities = []
     for commenter in commenters_for(email):
         exported = actions.export_commenter_data(commenter=commenter, now=now)
-        identities.append({"identity": exported["identity"], "comments": exported["comments"]})
+        identities.append({key: exported[key] for key in ("identity", "comments", "reports")})
     return {
         "format": EXPORT_FORMAT,
         "exported_at": now.isoformat(),

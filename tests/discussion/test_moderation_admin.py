@@ -477,6 +477,7 @@ def test_the_discussion_settings_page_renders_saves_and_validates(moderator):
         "mode": "hold_all",
         "trusted_after": "2",
         "max_links": "3",
+        "reports_to_hold": "5",
         "moderation_words": "refund\nfree money",
         "blocked_words": "casino",
         "max_length": "5000",
@@ -502,6 +503,7 @@ def test_the_discussion_settings_page_renders_saves_and_validates(moderator):
         4,
         ["refund", "free money"],
     )
+    assert policy.reports_to_hold == 5
 
 
 def test_the_queue_says_why_a_comment_was_held_in_the_moderators_language(
