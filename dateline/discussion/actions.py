@@ -9,6 +9,7 @@ import hashlib
 import ipaddress
 import logging
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ from dateline.discussion.models import (
     Comment,
     Commenter,
     DiscussionSettings,
+    Reaction,
     Report,
     Thread,
 )
@@ -809,10 +811,9 @@ REPORTS_PER_IP_PER_HOUR = 20
 REPORTS_PER_COMMENT_PER_HOUR = 50
 
 
-def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: str) -> str:
-    """Who is reporting, one-way: a commenting identity, else the guest a browser token
-    proves, else a keyed hash of the IP address (so one reader counts once, and the row
-    names nobody)."""
+def _identity_key(*, commenter: Commenter | None, guest_token: str) -> str:
+    """A reader as a one-way key when they can be told apart from others: a commenting
+    identity, else the guest a browser token proves; '' when neither."""
     if commenter is not None:
         return f"c:{commenter.pk}"
     try:
@@ -821,6 +822,15 @@ def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: 
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("c"), int):
         return f"g:{payload['c']}"
+    return ""
+
+
+def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: str) -> str:
+    """Who is reporting, one-way: an identity or guest, else a keyed hash of the IP address
+    (so one reader counts once, and the row names nobody)."""
+    known = _identity_key(commenter=commenter, guest_token=guest_token)
+    if known:
+        return known
     digest = hashlib.sha256(f"{settings.SECRET_KEY}|report|{ip_address}".encode()).hexdigest()
     return f"ip:{digest[:56]}"
 
@@ -880,6 +890,75 @@ def report_comment(
         set_status(comments=[locked], status=Comment.Status.PENDING, moderator=None)
         locked.status = Comment.Status.PENDING
         notifications.comment_held(comment=locked)
+
+
+# Reactions ----------------------------------------------------------------------------------
+
+READER_TOKEN_SALT = "dateline.discussion.reader"  # noqa: S105 - a signing salt, not a secret
+READER_TOKEN_MAX_AGE = GUEST_TOKEN_MAX_AGE
+REACTIONS_PER_IP_PER_HOUR = 120
+
+
+def new_reader_token() -> str:
+    """A browser's own signed id, for readers with no identity and no guest token: it lets
+    them mark comments as useful once each, and says nothing about them."""
+    return signing.dumps(secrets.token_urlsafe(12), salt=READER_TOKEN_SALT)
+
+
+def _reader_id(token: str) -> str:
+    try:
+        value = signing.loads(token, salt=READER_TOKEN_SALT, max_age=READER_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class Marked:
+    useful_count: int
+    counted: bool  # False: this reader had already marked it
+    reader_token: str  # a new token for the browser to keep, or ''
+
+
+def mark_useful(
+    *,
+    comment_id: int,
+    commenter: Commenter | None,
+    guest_token: str,
+    reader_token: str,
+    ip_address: str,
+) -> Marked:
+    """A reader marks a shown comment as useful: once per reader (identity, guest token, else
+    the browser's reader token, issued here when it has none), never by its own author. The
+    count is kept on the comment and the thread's pages are invalidated with it, so cached
+    pages show it at once."""
+    comment = Comment.objects.approved().filter(pk=comment_id).first()
+    if comment is None:
+        raise NotFound({"__all__": _("This comment is not shown any more.")})
+    key = _identity_key(commenter=commenter, guest_token=guest_token)
+    if key in (f"c:{comment.commenter_id}", f"g:{comment.commenter_id}"):
+        raise NotAllowed({"__all__": _("You cannot mark your own comment as useful.")})
+    issued = ""
+    if not key:
+        reader = _reader_id(reader_token)
+        if not reader:
+            issued = new_reader_token()
+            reader = _reader_id(issued)
+        key = f"r:{reader}"
+    ratelimits.check_all(
+        scope="reaction-ip", keys=[f"ip:{ip_address}"], limit=REACTIONS_PER_IP_PER_HOUR,
+        window=3600,
+        message=_("You have marked many comments. Please wait a while and try again."),
+    )  # fmt: skip
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Reaction.objects.create(comment=comment, reader_key=key)
+        except IntegrityError:
+            return Marked(comment.useful_count, counted=False, reader_token=issued)
+        Comment.objects.filter(pk=comment.pk).update(useful_count=F("useful_count") + 1)
+        page_invalidation.comment_changed(comment)
+    return Marked(comment.useful_count + 1, counted=True, reader_token=issued)
 
 
 def dismiss_reports(*, comments: Iterable[int]) -> int:

@@ -248,6 +248,7 @@ class Comment(_Answer):
     created: DateTime
     edited: DateTime | None
     removed: bool
+    useful: int = Field(ge=0, description="How many readers marked it as useful.")
     replies: list[Comment]
     # Only on a top-level comment whose replies are not all included; never null.
     more_replies: Annotated[int, Field(ge=1)] | SkipJsonSchema[None] = Field(

@@ -149,6 +149,9 @@ class Comment(models.Model):
     # Approved comments below this top-level comment: lets a removed comment that still has
     # visible replies keep its place in the thread as a placeholder.
     approved_reply_count = models.PositiveIntegerField(default=0, editable=False)
+    # Readers who marked it useful (one each: Reaction), kept here so a thread shows counts
+    # without counting; changed in the same transaction as the Reaction row.
+    useful_count = models.PositiveIntegerField(_("marked useful"), default=0, editable=False)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
     content_hash = models.CharField(max_length=64, editable=False, db_index=True)
@@ -197,6 +200,29 @@ class Comment(models.Model):
 def shown_to_readers() -> Q:
     """The condition ``approved()`` filters on, for queries that combine it with others."""
     return Q(status=Comment.Status.APPROVED)
+
+
+class Reaction(models.Model):
+    """A reader marked a comment as useful: one row per reader per comment (``reader_key``,
+    one-way, as for reports). The count readers see is ``Comment.useful_count``."""
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="reactions"
+    )
+    reader_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reader_key"], name="reaction_once_per_reader"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"useful: {self.comment_id}"
 
 
 class Report(models.Model):

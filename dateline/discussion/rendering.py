@@ -321,6 +321,9 @@ class CommentWords:
     reply_to: str
     report: str
     report_name: str
+    useful: str
+    useful_name: str
+    useful_count: str
 
     @classmethod
     def current(cls) -> CommentWords:
@@ -332,6 +335,9 @@ class CommentWords:
             reply_to=strings.word("replyToName"),
             report=strings.word("report"),
             report_name=strings.word("reportName"),
+            useful=strings.word("useful"),
+            useful_name=strings.word("usefulName"),
+            useful_count=strings.word("usefulCount"),
         )
 
     @staticmethod
@@ -432,6 +438,20 @@ def _comment_html(
             )
         actions = mark_safe(" ".join(part for part in (reply, report) if part))  # noqa: S308 - both built by format_html
         out.append(format_html('    <p class="comment__actions">{}</p>\n', actions))
+        if is_open and not pending:
+            # A form, so it works without JavaScript; the count comes with the thread's own
+            # cached HTML (a mark invalidates it like an edit), so pages stay cacheable.
+            count = comment.useful_count
+            out.append(
+                format_html(
+                    '    <form class="comment__useful" method="post" action="{}">'
+                    '<button type="submit" aria-label="{}">{}{}</button></form>\n',
+                    reverse("discussion:useful", args=[comment.pk]),
+                    words.useful_name % {"name": name},
+                    words.useful,
+                    format_html(" {}", words.useful_count % {"count": count}) if count else "",
+                )
+            )
     out.append("  </article>\n")
     if node.children:
         out.append('  <ol class="comment-list comment-list--children">')
@@ -510,6 +530,7 @@ def comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None) 
         "created": comment.created_at.isoformat(),
         "edited": comment.edited_at.isoformat() if shown and comment.edited_at else None,
         "removed": not shown,
+        "useful": comment.useful_count if shown else 0,
         "replies": replies or [],
     }
 

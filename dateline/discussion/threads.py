@@ -38,6 +38,7 @@ LISTING_FIELDS = (
     "created_at",
     "edited_at",
     "approved_reply_count",
+    "useful_count",
     "commenter_id",
 )
 

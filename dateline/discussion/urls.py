@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:comment_id>/edit/", views.edit_comment, name="edit"),
     path("<int:comment_id>/delete/", views.delete_comment, name="delete"),
     path("<int:comment_id>/report/", views.report_comment, name="report"),
+    path("<int:comment_id>/useful/", views.mark_useful, name="useful"),
 ]

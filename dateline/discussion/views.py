@@ -31,6 +31,7 @@ from django.http import (
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -68,6 +69,8 @@ EDIT_COOKIE = "dateline_edit"
 # A guest's proof of who they are (``actions.guest_token``): sent with each comment, never
 # read by scripts.
 GUEST_COOKIE = "dateline_guest"
+# A reader's own signed id for marking comments useful (``actions.new_reader_token``).
+READER_COOKIE = "dateline_reader"
 
 
 # Request helpers --------------------------------------------------------------------------
@@ -653,3 +656,72 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         {"comment": comment, "form": form, "article_url": story_url},
         status=status,
     )
+
+
+@csrf_exempt  # checked below, as for posting a comment from a cached page
+@require_POST
+def mark_useful(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """ "Useful" under a comment: counted once per reader (``actions.mark_useful``), then back
+    to the comment (or a JSON answer for the script)."""
+    as_json = web.wants_json(request)
+    comment = Comment.objects.approved().select_related("thread").filter(pk=comment_id).first()
+    if not (web.csrf_passes(request) or sessionless_same_origin(request)):
+        if as_json:
+            return web.json_errors(
+                {"__all__": _("Your session has expired. Please try again.")},
+                status=HTTPStatus.FORBIDDEN,
+            )
+        # A signed-in reader's cached thread carries no token: ask once more, with one.
+        return web.no_store(
+            render(
+                request,
+                "discussion/useful_confirm.html",
+                {"comment": comment, "article_url": comment.thread.url if comment else "/"},
+                status=HTTPStatus.FORBIDDEN,
+            )
+        )
+    try:
+        marked = actions.mark_useful(
+            comment_id=comment_id,
+            commenter=current_commenter(request),
+            guest_token=request.COOKIES.get(GUEST_COOKIE, ""),
+            reader_token=request.COOKIES.get(READER_COOKIE, ""),
+            ip_address=web.client_ip(request),
+        )
+    except ratelimits.RateLimited as limited:
+        if as_json:
+            return web.json_errors(
+                {"__all__": limited.message},
+                status=HTTPStatus.TOO_MANY_REQUESTS,
+                retry_after=limited.retry_after,
+            )
+        response = _message_page(
+            request, title=_("Please wait"), message=limited.message, status=429
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    except CommentError as error:
+        if as_json:
+            return web.json_errors(error.errors, status=error.status_code)
+        return _message_page(
+            request,
+            title=_("Not counted"),
+            message=" ".join(error.errors.values()),
+            status=error.status_code,
+        )
+    response = (
+        web.json_answer({"useful": marked.useful_count, "counted": marked.counted})
+        if as_json
+        # Back to the comment, on the page it is on (the permalink finds it in the thread).
+        else HttpResponseRedirect(reverse("discussion:permalink", args=[comment_id]))
+    )
+    if marked.reader_token:
+        response.set_cookie(
+            READER_COOKIE,
+            marked.reader_token,
+            max_age=actions.READER_TOKEN_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return web.no_store(response)

@@ -136,6 +136,7 @@ def test_the_validator_used_by_the_api_tests_notices_what_it_should():
         "created": "2024-05-01T10:00:00+00:00",
         "edited": None,
         "removed": False,
+        "useful": 0,
         "replies": [],
     }
     check_schema(good, comment, document)
@@ -144,6 +145,7 @@ def test_the_validator_used_by_the_api_tests_notices_what_it_should():
         {**good, "email": "leak@example.org"},
         {**good, "id": "1"},
         {**good, "removed": 0},
+        {**good, "useful": -1},
         {**good, "created": "yesterday"},
         {**good, "replies": [{"id": 2}]},
         {k: v for k, v in good.items() if k != "html"},

@@ -151,6 +151,8 @@
       time.textContent = dateFormat ? dateFormat.format(when) : when.toLocaleString();
       meta.appendChild(time);
       if (c.edited) meta.appendChild(el("span", "dateline-edited", " (" + t("edited") + ")"));
+      // Readers mark comments useful on the story's own page; the embed shows the count.
+      if (c.useful) meta.appendChild(el("span", "dateline-useful", " · " + t("useful") + " " + t("usefulCount").replace("%(count)s", c.useful)));
       art.appendChild(meta);
       var body = el("div", "dateline-text");
       body.dir = "auto";
