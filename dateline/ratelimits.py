@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,17 @@ class RateLimited(Exception):
         super().__init__(message or f"rate limited; retry after {retry_after} s")
         self.retry_after = max(1, retry_after)
         self.message = message
+
+    def for_reader(self) -> str:
+        """Why, and how long to wait, in whole minutes: the words every page and JSON answer
+        gives a reader past a limit."""
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        wait = ngettext(
+            "You can try again in %(minutes)d minute.",
+            "You can try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        return f"{self.message} {wait}" if self.message else wait
 
 
 def cache_is_shared() -> bool:

@@ -167,6 +167,26 @@ def read_email_link(*, token: str, max_age: datetime.timedelta) -> EmailLink:
     return link
 
 
+def limit_links(*, scope: str, address: str, ip_address: str, ip_message: str) -> None:
+    """At most EMAIL_LINKS_PER_HOUR links an hour to one address and
+    EMAIL_LINKS_PER_IP_PER_HOUR from one IP address; ``ratelimits.RateLimited`` past them."""
+    ratelimits.check_all(
+        scope=scope,
+        keys=[f"email:{address}"],
+        limit=EMAIL_LINKS_PER_HOUR,
+        window=3600,
+        message=_("We have already sent you several links. Please wait a while and try again."),
+    )
+    if ip_address:
+        ratelimits.check_all(
+            scope=f"{scope}-ip",
+            keys=[f"ip:{ip_address}"],
+            limit=EMAIL_LINKS_PER_IP_PER_HOUR,
+            window=3600,
+            message=ip_message,
+        )
+
+
 def send_email_link(
     *,
     email: str,
@@ -189,21 +209,12 @@ def send_email_link(
     details = discussion_actions.clean_guest(
         discussion_actions.Guest(name=name, email=email, website=website)
     )
-    ratelimits.check_all(
+    limit_links(
         scope="identity-email-link",
-        keys=[f"email:{normalise_email(details.email)}"],
-        limit=EMAIL_LINKS_PER_HOUR,
-        window=3600,
-        message=_("We have already sent you several links. Please wait a while and try again."),
+        address=normalise_email(details.email),
+        ip_address=ip_address,
+        ip_message=_("Too many confirmation emails were requested. Please try again later."),
     )
-    if ip_address:
-        ratelimits.check_all(
-            scope="identity-email-link-ip",
-            keys=[f"ip:{ip_address}"],
-            limit=EMAIL_LINKS_PER_IP_PER_HOUR,
-            window=3600,
-            message=_("Too many confirmation emails were requested. Please try again later."),
-        )
     link_id = new_link_id()
     token = email_link_token(
         email=details.email,

@@ -4,14 +4,12 @@ ask for a link, then download or erase. Thin: forms in, rights functions, pages 
 from __future__ import annotations
 
 import datetime
-import math
 from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -44,13 +42,7 @@ def data_request(request: HttpRequest) -> HttpResponse:
         except rights.BadAddress as error:
             form.add_error("email", str(error))
         except ratelimits.RateLimited as limited:
-            minutes = max(1, math.ceil(limited.retry_after / 60))
-            wait = ngettext(
-                "You can try again in %(minutes)d minute.",
-                "You can try again in %(minutes)d minutes.",
-                minutes,
-            ) % {"minutes": minutes}
-            form.add_error(None, f"{limited.message} {wait}")
+            form.add_error(None, limited.for_reader())
             response = render(request, "identity/data_request.html", {"form": form}, status=429)
             response["Retry-After"] = str(limited.retry_after)
             return response

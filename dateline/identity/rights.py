@@ -25,7 +25,6 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion.models import Comment, Commenter
 from dateline.identity import actions
@@ -91,21 +90,12 @@ def send_data_link(
     must not tell a stranger which addresses comment here. Raises BadAddress, or
     ``ratelimits.RateLimited`` when the address or the IP has asked too often."""
     address = clean_address(email)
-    ratelimits.check_all(
+    actions.limit_links(
         scope="identity-data-link",
-        keys=[f"email:{address}"],
-        limit=actions.EMAIL_LINKS_PER_HOUR,
-        window=3600,
-        message=_("We have already sent you several links. Please wait a while and try again."),
+        address=address,
+        ip_address=ip_address,
+        ip_message=_("Too many links were requested. Please try again later."),
     )
-    if ip_address:
-        ratelimits.check_all(
-            scope="identity-data-link-ip",
-            keys=[f"ip:{ip_address}"],
-            limit=actions.EMAIL_LINKS_PER_IP_PER_HOUR,
-            window=3600,
-            message=_("Too many links were requested. Please try again later."),
-        )
     link_id = actions.new_link_id()
     token = data_link_token(email=address, link_id=link_id)
     brand = emails.Brand(site_name=site_name, base_url=settings.BASE_URL)

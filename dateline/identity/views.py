@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import math
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -30,7 +29,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -423,13 +421,7 @@ def _email_link_rate_limited(
     """429 with Retry-After (as the subscription pages answer), and the same words for the
     reader whether the script or the page asked: why, and how long to wait. What was typed
     stays in the form."""
-    minutes = max(1, math.ceil(limited.retry_after / 60))
-    wait = ngettext(
-        "You can try again in %(minutes)d minute.",
-        "You can try again in %(minutes)d minutes.",
-        minutes,
-    ) % {"minutes": minutes}
-    text = f"{limited.message} {wait}" if limited.message else wait
+    text = limited.for_reader()
     response: HttpResponse
     if as_json:
         response = web.json_errors(
