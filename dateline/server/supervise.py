@@ -15,6 +15,8 @@ Ctrl-C or SIGTERM stops both; SIGHUP marks the web workers as replaced
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from dateline.server import reloading
+
+RESEND_STOP_SECONDS = 3
 
 
 def main(argv: list[str]) -> int:
@@ -37,15 +41,38 @@ def main(argv: list[str]) -> int:
     return supervise(web, marker=options.marker, with_worker=options.with_worker)
 
 
+def _children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _forget_stale_markers(marker: Path) -> None:
+    """Markers left by instances that were killed outright (their supervisor had no chance to
+    remove its own)."""
+    for old in marker.parent.glob("serve-*.reloaded"):
+        pid = old.name.removeprefix("serve-").removesuffix(".reloaded")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            old.unlink(missing_ok=True)
+
+
 def supervise(web: list[str], *, marker: Path, with_worker: bool) -> int:
+    if marker.parent.exists():
+        _forget_stale_markers(marker)
     children: dict[str, subprocess.Popen[bytes]] = {"web server": subprocess.Popen(web)}
     if with_worker:
         children["worker"] = subprocess.Popen([sys.executable, "-m", "dateline", "worker"])
     stopping = False
+    last_nudge = time.monotonic()
 
     def stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
+        nonlocal stopping, last_nudge
         stopping = True
+        last_nudge = time.monotonic()
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -73,6 +100,16 @@ def supervise(web: list[str], *, marker: Path, with_worker: bool) -> int:
                     stop(signal.SIGTERM, None)
             if all(child.poll() is not None for child in children.values()):
                 break
+            if stopping and time.monotonic() - last_nudge > RESEND_STOP_SECONDS:
+                # A web worker still loading the site when the stop came has not yet set up
+                # its own signal handling (granian does that once the application is loaded)
+                # and misses it, then serves on until killed. Tell its workers again.
+                last_nudge = time.monotonic()
+                web_server = children["web server"]
+                if web_server.poll() is None:
+                    for pid in _children_of(web_server.pid):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGTERM)
             time.sleep(0.2)
     finally:
         marker.unlink(missing_ok=True)

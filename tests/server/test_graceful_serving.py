@@ -173,6 +173,53 @@ def test_sighup_under_load_loses_no_request_on_kept_alive_connections():
     assert sum(reader.told_to_reconnect for reader in readers) >= 1
 
 
+def test_a_stop_during_a_reload_is_quick_and_leaves_nothing_behind(tmp_path):
+    """SIGTERM right after SIGHUP, with a replacement worker on its way: the server stops in
+    seconds, and its marker goes with it. (A worker still loading the site misses a stop; the
+    supervisor repeats it: tests/server/test_supervise.py.) A marker left by an instance
+    killed outright is cleaned up by the next start."""
+    import subprocess
+    import sys
+
+    from tests.servers import PROJECT_DIR, free_port
+
+    env = server_env()
+    collect_static(env)
+    run_dir = Path(env["DATELINE_DATA_DIR"]) / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stale = run_dir / "serve-999999999.reloaded"  # no such process
+    stale.touch()
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "dateline", "serve", "--no-worker", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}"],
+        cwd=PROJECT_DIR, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        assert not stale.exists()
+
+        serve.send_signal(signal.SIGHUP)
+        time.sleep(0.3)  # the new worker is loading the site now
+        started = time.monotonic()
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=25)
+        assert time.monotonic() - started < 15
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert not list(run_dir.glob(f"serve-{serve.pid}.*"))
+
+
 def test_slow_clients_cannot_keep_the_site_from_answering():
     """Forty connections that send their headers a line at a time (slowloris) while a reader
     asks for /healthz: with 1 process × 2 threads, a server whose threads read requests
