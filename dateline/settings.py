@@ -496,6 +496,10 @@ DATELINE_EMBED_ORIGINS = _embed_origins()
 # How often the worker publishes and unpublishes pages whose scheduled time has come.
 DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, minimum=1, maximum=60)
 
+# Host names that server-side fetches (readers' avatars) may reach although they resolve to
+# private addresses (dateline/fetching.py); empty: public addresses only.
+DATELINE_FETCH_ALLOWED_HOSTS = env.get_list("DATELINE_FETCH_ALLOWED_HOSTS", [])
+
 # Retention (docs/privacy.md), in days; 0 keeps for ever. The worker applies them hourly.
 # Readers' IP addresses on comments (the flood limit and bans work on recent ones):
 DATELINE_IP_RETENTION_DAYS = env.get_int("DATELINE_IP_RETENTION_DAYS", 90, minimum=0)

@@ -75,6 +75,9 @@ class Commenter(models.Model):
     email_verified = models.BooleanField(_("email verified"), default=False)
     website = models.URLField(_("website"), max_length=200, blank=True)
     avatar_url = models.URLField(_("avatar"), max_length=500, blank=True)
+    # The provider's picture as the server fetched, resized and stored it (media storage):
+    # pages show this, never the provider's address (discussion/avatars.py).
+    avatar_image = models.CharField(_("stored avatar"), max_length=200, blank=True)
     approved_comment_count = models.PositiveIntegerField(_("approved comments"), default=0)
     created_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)

@@ -27,7 +27,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dateline.discussion import strings, targets, threads
+from dateline.discussion import avatars, strings, targets, threads
 from dateline.discussion.forms import HONEYPOT_FIELD, CommentForm, sign_rendered_at
 from dateline.discussion.invalidation import thread_gen
 from dateline.discussion.models import Comment, DiscussionSettings, Thread
@@ -392,10 +392,15 @@ def _comment_html(
         out.append(
             format_html(
                 '    <header class="comment__meta">\n'
+                "      {}\n"
                 '      <span class="comment__author" dir="auto">{}</span>\n'
                 '      <a class="comment__permalink" href="#comment-{}">{}</a>\n'
                 '      <span class="comment__edited"{}>{}</span>\n'
                 "    </header>\n",
+                avatars.face(
+                    commenter_id=comment.commenter_id,
+                    avatar_image=comment.commenter.avatar_image,
+                ),
                 author,
                 comment.pk,
                 comment_time(comment.created_at, datetime_format),

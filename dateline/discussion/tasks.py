@@ -23,3 +23,11 @@ def report_to_spam_checkers(comment_id: int, kind: str) -> None:
             checker.submit_spam(candidate)
         else:
             checker.submit_ham(candidate)
+
+
+@task()
+def store_avatar(commenter_id: int) -> None:
+    """Fetch, resize and keep a signed-in commenter's provider picture (avatars.store)."""
+    from dateline.discussion import avatars
+
+    avatars.store(commenter_id)

@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 from dateline import ratelimits
 from dateline.addresses import normalise_email
 from dateline.discussion import actions as discussion_actions
+from dateline.discussion import avatars
 from dateline.discussion import invalidation as discussion_invalidation
+from dateline.discussion import tasks as discussion_tasks
 from dateline.discussion.models import Ban, Comment, Commenter
 from dateline.identity import selectors, session
 from dateline.identity.models import LONGEST_LINK_HOURS, IdentitySettings, UsedEmailLink
@@ -74,6 +76,7 @@ def commenter_for_provider(
                 "last_seen_at": now,
             },
         )
+        picture_changed = created or commenter.avatar_url != profile.avatar_url
         if not created:
             commenter.display_name = profile.display_name
             commenter.email = profile.email
@@ -91,6 +94,13 @@ def commenter_for_provider(
                     "last_seen_at",
                 ]
             )
+        if picture_changed and commenter.avatar_url:
+            # Fetched by the worker, once: pages never link to the provider's picture.
+            # Enqueued in this transaction, so the task row is written with the commenter's.
+            discussion_tasks.store_avatar.enqueue(commenter.pk)
+        elif picture_changed and commenter.avatar_image:
+            avatars.forget(commenter)
+            Commenter.objects.filter(pk=commenter.pk).update(avatar_image="")
     return commenter
 
 
@@ -309,6 +319,7 @@ def export_commenter_data(
             "email_verified": commenter.email_verified,
             "website": commenter.website,
             "avatar": commenter.avatar_url,
+            "avatar_stored": avatars.stored_url(commenter.avatar_image),
             "approved_comments": commenter.approved_comment_count,
             "first_seen": commenter.created_at.isoformat(),
             "last_seen": commenter.last_seen_at.isoformat(),
@@ -408,7 +419,9 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
             .exists()
         )
+        avatars.forget(locked)
         if banned:
+            locked.avatar_image = ""
             locked.display_name = former
             locked.email = ""
             locked.email_verified = False
@@ -422,6 +435,7 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
                     "email_verified",
                     "website",
                     "avatar_url",
+                    "avatar_image",
                     "approved_comment_count",
                 ]
             )

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dateline.discussion import avatars
 from dateline.discussion.models import Commenter
 from dateline.identity import session
 from dateline.server import invalidation, siteconfig
@@ -140,7 +141,8 @@ def identity_summary(request: HttpRequest, commenter: Commenter | None) -> dict[
         "provider": commenter.provider,
         "provider_name": name,
         "name": commenter.display_name,
-        "avatar": commenter.avatar_url,
+        # The copy the server stored, never the provider's address (discussion/avatars.py).
+        "avatar": avatars.stored_url(commenter.avatar_image),
         "text": text,
     }
 

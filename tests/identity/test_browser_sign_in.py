@@ -91,9 +91,10 @@ def test_a_reader_signs_in_in_a_popup_posts_and_logs_out(browser, story, oidc_se
     assert not guest_fields_visible(page)
     assert status.text_content() == ""
     assert page.input_value("#comment-body") == "Glad the night crossing is back."
-    assert page.get_attribute("[data-identity-avatar]", "src") == (
-        "https://images.example.org/avatars/amal.png"
-    )
+    # The provider's picture is fetched by the worker, never linked from the page: until the
+    # copy is stored there is no picture at all.
+    assert not page.get_attribute("[data-identity-avatar]", "src")
+    assert "images.example.org" not in page.content()
 
     page.click("[data-submit]")
     page.wait_for_selector(".comment >> text=Glad the night crossing is back.", timeout=SLOW_MS)

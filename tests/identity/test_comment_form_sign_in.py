@@ -154,7 +154,8 @@ def test_a_signed_in_readers_uncached_page_shows_who_they_are(client, article, g
     assert "data-signed-in" in page
     assert "Log Out" in page
     assert "Change" in page
-    assert 'src="https://lh3.googleusercontent.com/a/nadia"' in page
+    # The provider's picture is never linked from the page (the server keeps its own copy).
+    assert "googleusercontent" not in page
 
 
 def test_me_answers_the_script_and_is_never_cached(client, commenter):
@@ -168,7 +169,9 @@ def test_me_answers_the_script_and_is_never_cached(client, commenter):
     assert data["signed_in"] is True
     assert data["name"] == "Nadia Karim"
     assert data["provider"] == "google"
-    assert data["avatar"] == "https://lh3.googleusercontent.com/a/nadia"
+    # Only the copy the server stored is ever shown (none yet): never the provider's address.
+    assert data["avatar"] == ""
+    assert "googleusercontent" not in signed_in.content.decode()
     assert data["text"] == "You are commenting using your Google account."
     assert data["csrf_token"]
     assert "private" in signed_in["Cache-Control"]
