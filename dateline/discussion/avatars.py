@@ -26,7 +26,8 @@ from django.utils.safestring import SafeString
 from PIL import Image, UnidentifiedImageError
 
 from dateline import fetching
-from dateline.discussion.models import Commenter
+from dateline.discussion import invalidation
+from dateline.discussion.models import Comment, Commenter
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,10 @@ def store(commenter_id: int) -> str:
     name = default_storage.save(f"avatars/{name_digest}.webp", ContentFile(out.getvalue()))
     previous = commenter.avatar_image
     Commenter.objects.filter(pk=commenter_id).update(avatar_image=name)
+    # Pages with their comments show the new face from now on (and no longer the old file).
+    invalidation.comments_changed(
+        Comment.objects.filter(commenter_id=commenter_id).values_list("pk", flat=True)
+    )
     if previous and previous != name:
         default_storage.delete(previous)
     return name

@@ -9,6 +9,7 @@ import re
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
@@ -25,6 +26,9 @@ from tests.identity.servers import serve_in_thread, stop_serving
 
 pytestmark = pytest.mark.django_db
 
+# What the picture host serves (a test changes it to stand for a new picture).
+PICTURE_SIZE = (300, 200)
+
 
 def _png(width: int, height: int) -> bytes:
     out = io.BytesIO()
@@ -39,8 +43,8 @@ def picture_server():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body, kind = (
-                (_png(300, 200), "image/png")
-                if self.path == "/face.png"
+                (_png(*PICTURE_SIZE), "image/png")
+                if self.path.startswith("/face.png")
                 else (b"<html>not a picture</html>", "text/html")
             )
             self.send_response(200)
@@ -80,7 +84,7 @@ def test_guests_get_a_generated_face_the_same_each_time_and_no_tracker(article):
 
 
 def test_a_provider_picture_is_fetched_once_resized_stored_and_shown_from_the_site(
-    article, picture_server, settings
+    article, picture_server, settings, monkeypatch
 ):
     settings.DATELINE_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
     picture = f"{picture_server}/face.png"
@@ -121,6 +125,19 @@ def test_a_provider_picture_is_fetched_once_resized_stored_and_shown_from_the_si
         )
     )
     assert DBTaskResult.objects.filter(task_path__endswith="store_avatar").count() == 1
+
+    # A new picture at the provider: stored under a new name, the old file gone, and the
+    # story's cached page shows the new one at once.
+    Commenter.objects.filter(pk=commenter.pk).update(avatar_url=f"{picture_server}/face.png?v=2")
+    settings.DATELINE_PAGE_CACHE = True
+    caches["pages"].clear()
+    Client().get(article.url)
+    monkeypatch.setitem(globals(), "PICTURE_SIZE", (120, 300))
+    newer = avatars.store(commenter.pk)
+    assert newer != name
+    assert not default_storage.exists(name)
+    assert f'src="/media/{newer}"' in Client().get(article.url).content.decode()
+    name = newer
 
     # Deleting the identity deletes the stored picture.
     identity_actions.delete_identity(commenter=commenter, mode="anonymise")
