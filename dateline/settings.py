@@ -499,6 +499,10 @@ DATELINE_SCHEDULER_INTERVAL = env.get_int("DATELINE_SCHEDULER_INTERVAL", 20, min
 # Host names that server-side fetches (readers' avatars) may reach although they resolve to
 # private addresses (dateline/fetching.py); empty: public addresses only.
 DATELINE_FETCH_ALLOWED_HOSTS = env.get_list("DATELINE_FETCH_ALLOWED_HOSTS", [])
+# Guests' Gravatar pictures, fetched and stored by the server (never by readers' browsers).
+# Off by default: guests get a generated face and no request goes to Gravatar.
+DATELINE_GRAVATAR = env.get_bool("DATELINE_GRAVATAR", False)
+DATELINE_GRAVATAR_URL = env.get_str("DATELINE_GRAVATAR_URL") or "https://gravatar.com/avatar/"
 
 # Retention (docs/privacy.md), in days; 0 keeps for ever. The worker applies them hourly.
 # Readers' IP addresses on comments (the flood limit and bans work on recent ones):

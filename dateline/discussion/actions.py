@@ -230,18 +230,20 @@ def _guest_commenter(
     if existing is None:
         try:
             with transaction.atomic():
-                return (
-                    Commenter.objects.create(
-                        kind=Commenter.Kind.GUEST,
-                        provider="guest",
-                        subject=subject,
-                        display_name=details.name,
-                        email=details.email,
-                        website=details.website,
-                        approved_comment_count=counted,
-                    ),
-                    True,
+                created = Commenter.objects.create(
+                    kind=Commenter.Kind.GUEST,
+                    provider="guest",
+                    subject=subject,
+                    display_name=details.name,
+                    email=details.email,
+                    website=details.website,
+                    approved_comment_count=counted,
                 )
+                if settings.DATELINE_GRAVATAR:
+                    # Only when the site asks for Gravatar, and then through the server:
+                    # the worker fetches and stores it (avatars.store); readers never ask.
+                    tasks.store_avatar.enqueue(created.pk)
+                return created, True
         except IntegrityError:
             # Somebody else's first comment under this address won the race: not proven.
             existing, proven = Commenter.objects.get(provider="guest", subject=subject), False

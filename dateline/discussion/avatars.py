@@ -4,6 +4,8 @@ and in the sign-in box, with no request from the reader's browser to anyone but 
 - A signed-in commenter's provider picture is fetched once by the server (``store``, run by the
   worker after sign-in), resized to a small square and kept in the site's media storage; pages
   show that copy, never the provider's address.
+- A guest's Gravatar only when the site turns it on (``DATELINE_GRAVATAR``), and then the
+  same way: fetched and stored by the server, never asked for by a reader's browser.
 - Everyone else (guests, and signed-in readers until their copy is stored or when it cannot
   be) gets a generated face: a symmetric pattern in a colour, both derived from a keyed hash of
   the commenter (whose key is the address a guest typed), so the same person always looks the
@@ -84,15 +86,27 @@ def face(*, commenter_id: int, avatar_image: str, size: int = 40) -> SafeString:
     return generated(commenter_id, size=size)
 
 
+def _source_url(commenter: Commenter) -> str:
+    """The provider's picture; for a guest, their Gravatar only if the site turned it on
+    (``DATELINE_GRAVATAR``; ``d=404``: no picture there means none here)."""
+    if commenter.avatar_url:
+        return commenter.avatar_url
+    if settings.DATELINE_GRAVATAR and commenter.email:
+        digest = hashlib.sha256(commenter.email.strip().lower().encode()).hexdigest()
+        return f"{settings.DATELINE_GRAVATAR_URL.rstrip('/')}/{digest}?s={SIZE}&d=404"
+    return ""
+
+
 def store(commenter_id: int) -> str:
     """Fetch the commenter's provider picture (public addresses only, at most 3 MB), make it
     a SIZE × SIZE WebP and keep it; returns the stored name, or '' when there is nothing to
     keep (no picture, refused, not an image) — the generated face stands in then."""
     commenter = Commenter.objects.filter(pk=commenter_id).first()
-    if commenter is None or not commenter.avatar_url:
+    source_url = _source_url(commenter) if commenter is not None else ""
+    if commenter is None or not source_url:
         return ""
     try:
-        raw = fetching.fetch_public(commenter.avatar_url, max_bytes=MAX_SOURCE_BYTES)
+        raw = fetching.fetch_public(source_url, max_bytes=MAX_SOURCE_BYTES)
         with Image.open(io.BytesIO(raw)) as source:
             source.draft("RGB", (SIZE * 2, SIZE * 2))  # JPEG: decode small, quickly
             image = source.convert("RGB")

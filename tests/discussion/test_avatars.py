@@ -163,3 +163,27 @@ def test_private_addresses_and_non_pictures_are_refused(picture_server, settings
         fetching.fetch_public(f"{picture_server}/face.png", max_bytes=100)
     commenter.refresh_from_db()
     assert commenter.avatar_image == ""
+
+
+def test_gravatar_only_when_the_site_turns_it_on_and_then_through_the_server(
+    article, picture_server, settings
+):
+    policy = discussion_policy(mode=DiscussionSettings.Mode.PUBLISH)
+    settings.DATELINE_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.DATELINE_GRAVATAR_URL = f"{picture_server}/face.png"
+    tasks = DBTaskResult.objects.filter(task_path__endswith="store_avatar")
+
+    settings.DATELINE_GRAVATAR = False
+    post_guest_comment(article, "No picture asked for.", policy=policy, email="a@example.org")
+    assert not tasks.exists()
+
+    settings.DATELINE_GRAVATAR = True
+    guest = post_guest_comment(article, "Mine, please.", policy=policy, email="b@example.org")
+    assert tasks.count() == 1
+
+    name = avatars.store(guest.commenter_id)
+
+    assert name.startswith("avatars/")
+    page = Client().get(article.url).content.decode()
+    assert f'src="/media/{name}"' in page
+    assert picture_server not in page
