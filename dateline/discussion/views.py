@@ -627,7 +627,11 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
             response = render(
                 request,
                 "discussion/message.html",
-                {"title": _("Please wait"), "message": limited.message, "article_url": story_url},
+                {
+                    "title": _("Please wait"),
+                    "message": limited.for_reader(),
+                    "article_url": story_url,
+                },
                 status=HTTPStatus.TOO_MANY_REQUESTS,
             )
             response["Retry-After"] = str(limited.retry_after)
@@ -691,12 +695,12 @@ def mark_useful(request: HttpRequest, comment_id: int) -> HttpResponse:
     except ratelimits.RateLimited as limited:
         if as_json:
             return web.json_errors(
-                {"__all__": limited.message},
+                {"__all__": limited.for_reader()},
                 status=HTTPStatus.TOO_MANY_REQUESTS,
                 retry_after=limited.retry_after,
             )
         response = _message_page(
-            request, title=_("Please wait"), message=limited.message, status=429
+            request, title=_("Please wait"), message=limited.for_reader(), status=429
         )
         response["Retry-After"] = str(limited.retry_after)
         return response

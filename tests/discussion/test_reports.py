@@ -124,6 +124,9 @@ def test_reports_are_rate_limited_per_address_with_retry_after(article):
 
     assert answers[:20] == [HTTPStatus.OK] * 20
     assert answers[20] == HTTPStatus.TOO_MANY_REQUESTS
+    limited = report(comments[0], "192.0.2.200")
+    assert int(limited["Retry-After"]) > 0
+    assert "You can try again in" in limited.content.decode()
 
 
 def test_the_queue_shows_why_not_who_and_dismisses(comment, moderator):
