@@ -269,7 +269,7 @@ class Thread(_Answer):
     count: int = Field(ge=0, description="Approved comments.")
     open: bool = Field(description="Whether new comments are accepted.")
     heading: str = Field(description="The form's heading.")
-    order: Literal["oldest", "newest"]
+    order: Literal["oldest", "newest", "useful"]
     max_depth: int = Field(ge=1)
     max_length: int = Field(ge=1)
 

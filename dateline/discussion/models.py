@@ -183,6 +183,12 @@ class Comment(models.Model):
                 condition=Q(root__isnull=True),
             ),
             models.Index(fields=["root", "created_at", "id"], name="comment_root_subtree"),
+            # Keyset pages of top-level comments, most useful first.
+            models.Index(
+                fields=["thread", "-useful_count", "created_at", "id"],
+                name="comment_thread_useful",
+                condition=Q(root__isnull=True),
+            ),
             models.Index(fields=["status", "created_at"], name="comment_moderation_queue"),
             models.Index(fields=["commenter", "created_at"], name="comment_by_commenter"),
         ]
@@ -333,6 +339,9 @@ class DiscussionSettings(BaseSiteSetting):
     class Order(models.TextChoices):
         OLDEST = "oldest", _("Oldest first")
         NEWEST = "newest", _("Newest first")
+        # Top-level comments by readers' "useful" marks, then oldest first; replies stay in
+        # the order they were written.
+        USEFUL = "useful", _("Most useful first")
 
     heading = models.CharField(
         _("heading"),

@@ -59,29 +59,51 @@ class Cursor:
     created_at: datetime.datetime
     pk: int
     before: bool = False
+    # Set on pages ordered most useful first: the count the keyset starts from.
+    useful: int | None = None
 
     def encode(self) -> str:
+        """``a<µs>.<id>`` (``b`` backwards); most useful first: ``u<count>.<µs>.<id>`` (``v``)."""
         micros = int(self.created_at.timestamp() * 1_000_000)
-        return f"{'b' if self.before else 'a'}{micros}.{self.pk}"
+        if self.useful is None:
+            return f"{'b' if self.before else 'a'}{micros}.{self.pk}"
+        return f"{'v' if self.before else 'u'}{self.useful}.{micros}.{self.pk}"
 
     @classmethod
     def decode(cls, raw: str) -> Cursor:
         try:
-            direction, rest = raw[0], raw[1:]
-            micros, pk = rest.split(".", 1)
-            if direction not in "ab" or len(raw) > 40:
+            direction, parts = raw[0], raw[1:].split(".")
+            useful = None
+            if direction in "uv" and len(parts) == 3:
+                useful = int(parts.pop(0))
+                if not 0 <= useful < 2**31:
+                    raise ValueError
+            elif direction not in "ab" or len(parts) != 2:
+                raise ValueError
+            micros, pk = parts
+            if len(raw) > 60:
                 raise ValueError
             created = datetime.datetime.fromtimestamp(int(micros) / 1_000_000, tz=datetime.UTC)
             # Out of the database's integer range, the keyset filter itself would fail.
             if not 0 < int(pk) < 2**63:
                 raise ValueError
-            return cls(created_at=created, pk=int(pk), before=direction == "b")
+            return cls(created_at=created, pk=int(pk), before=direction in "bv", useful=useful)
         except (ValueError, IndexError, OverflowError, OSError):
             raise InvalidCursor(raw) from None
 
     @classmethod
     def after(cls, comment: Comment) -> Cursor:
         return cls(created_at=comment.created_at, pk=comment.pk)
+
+    @classmethod
+    def of_root(cls, comment: Comment, *, by_useful: bool, before: bool = False) -> Cursor:
+        """Where a page of top-level comments starts or ends, in the thread's order."""
+        return cls(
+            created_at=comment.created_at,
+            pk=comment.pk,
+            before=before,
+            useful=comment.useful_count if by_useful else None,
+        )
 
 
 @dataclass
@@ -133,23 +155,49 @@ def _before(created_at: datetime.datetime, pk: int) -> Q:
     )
 
 
+def _useful_after(useful: int, created_at: datetime.datetime, pk: int) -> Q:
+    """Top-level comments after (useful, created_at, pk) in the "most useful first" order:
+    fewer marks, or as many and written later."""
+    return Q(useful_count__lt=useful) | (Q(useful_count=useful) & _after(created_at, pk))
+
+
+def _useful_before(useful: int, created_at: datetime.datetime, pk: int) -> Q:
+    return Q(useful_count__gt=useful) | (Q(useful_count=useful) & _before(created_at, pk))
+
+
+USEFUL_ORDER = ("-useful_count", "created_at", "id")
+USEFUL_ORDER_BACKWARDS = ("useful_count", "-created_at", "-id")
+
+
 def thread_page(
     *, thread: Thread | None, policy: DiscussionSettings, cursor: str | None = None
 ) -> ThreadPage:
     newest_first = policy.order == DiscussionSettings.Order.NEWEST
+    by_useful = policy.order == DiscussionSettings.Order.USEFUL
     if thread is None:
         return ThreadPage(
             nodes=[], total=0, next_cursor=None, previous_cursor=None, newest_first=newest_first
         )
     position = Cursor.decode(cursor) if cursor else None
+    if position is not None and (position.useful is not None) != by_useful:
+        # A cursor from before the site changed its order: start again from the top.
+        position = None
     roots_qs = _visible_roots(thread).select_related("commenter").only(*LISTING_FIELDS)
     # "Forward" is the reading order; a "before" cursor walks backwards and is flipped after.
     forward = not (position and position.before)
-    ascending = forward != newest_first
-    if position is not None:
-        beyond = _after if ascending else _before
-        roots_qs = roots_qs.filter(beyond(position.created_at, position.pk))
-    ordering = ("created_at", "id") if ascending else ("-created_at", "-id")
+    if by_useful:
+        if position is not None and position.useful is not None:
+            beyond_useful = _useful_after if forward else _useful_before
+            roots_qs = roots_qs.filter(
+                beyond_useful(position.useful, position.created_at, position.pk)
+            )
+        ordering: tuple[str, ...] = USEFUL_ORDER if forward else USEFUL_ORDER_BACKWARDS
+    else:
+        ascending = forward != newest_first
+        if position is not None:
+            beyond = _after if ascending else _before
+            roots_qs = roots_qs.filter(beyond(position.created_at, position.pk))
+        ordering = ("created_at", "id") if ascending else ("-created_at", "-id")
     roots = list(roots_qs.order_by(*ordering)[: policy.page_size + 1])
     more = len(roots) > policy.page_size
     roots = roots[: policy.page_size]
@@ -162,9 +210,11 @@ def thread_page(
     return ThreadPage(
         nodes=nodes,
         total=thread.approved_count,
-        next_cursor=Cursor.after(roots[-1]).encode() if roots and has_next else None,
+        next_cursor=(
+            Cursor.of_root(roots[-1], by_useful=by_useful).encode() if roots and has_next else None
+        ),
         previous_cursor=(
-            Cursor(created_at=roots[0].created_at, pk=roots[0].pk, before=True).encode()
+            Cursor.of_root(roots[0], by_useful=by_useful, before=True).encode()
             if roots and has_previous
             else None
         ),
@@ -324,14 +374,21 @@ def page_cursor_for(*, comment: Comment, policy: DiscussionSettings) -> str | No
     """The cursor of the page that holds ``comment`` (None: the first page), counting pages the
     way a reader paging from the start would see them."""
     root_id = comment.root_id or comment.pk
-    root = Comment.objects.only("id", "created_at").get(pk=root_id)
+    root = Comment.objects.only("id", "created_at", "useful_count").get(pk=root_id)
     newest_first = policy.order == DiscussionSettings.Order.NEWEST
+    by_useful = policy.order == DiscussionSettings.Order.USEFUL
     roots = _visible_roots(comment.thread)
-    ahead = roots.filter((_after if newest_first else _before)(root.created_at, root.pk))
+    if by_useful:
+        ahead = roots.filter(_useful_before(root.useful_count, root.created_at, root.pk))
+        ordering: tuple[str, ...] = USEFUL_ORDER
+    else:
+        ahead = roots.filter((_after if newest_first else _before)(root.created_at, root.pk))
+        ordering = ("-created_at", "-id") if newest_first else ("created_at", "id")
     index = ahead.count()
     page_start = index - index % policy.page_size
     if page_start == 0:
         return None
-    ordering = ("-created_at", "-id") if newest_first else ("created_at", "id")
-    previous_last = roots.order_by(*ordering).only("id", "created_at")[page_start - 1]
-    return Cursor.after(previous_last).encode()
+    previous_last = roots.order_by(*ordering).only("id", "created_at", "useful_count")[
+        page_start - 1
+    ]
+    return Cursor.of_root(previous_last, by_useful=by_useful).encode()

@@ -121,3 +121,37 @@ def test_a_held_comment_cannot_be_marked(article):
     )
     assert useful(Client(), held).status_code == HTTPStatus.NOT_FOUND
     assert count(held) == 0
+
+
+def test_a_thread_can_show_the_most_useful_comments_first_page_by_page(article):
+    """Top-level comments by their marks, then oldest first; the keyset pages, backwards and
+    forwards, and a permalink's page follow the same order; replies keep theirs."""
+    from dateline.discussion import threads
+
+    policy = discussion_policy(mode=DiscussionSettings.Mode.PUBLISH)
+    a, b, c, d = (post_guest_comment(article, f"Comment {n}.", policy=policy) for n in "ABCD")
+    reply = post_guest_comment(article, "A reply to C.", policy=policy, parent=c)
+    for comment, marks in ((c, 3), (a, 1), (d, 1)):
+        Comment.objects.filter(pk=comment.pk).update(useful_count=marks)
+    policy = discussion_policy(
+        mode=DiscussionSettings.Mode.PUBLISH, order=DiscussionSettings.Order.USEFUL, page_size=2
+    )
+    thread = c.thread
+
+    first = threads.thread_page(thread=thread, policy=policy)
+    assert [n.comment.pk for n in first.nodes] == [c.pk, a.pk]
+    assert [child.comment.pk for child in first.nodes[0].children] == [reply.pk]
+    second = threads.thread_page(thread=thread, policy=policy, cursor=first.next_cursor)
+    assert [n.comment.pk for n in second.nodes] == [d.pk, b.pk]
+    assert second.next_cursor is None
+    back = threads.thread_page(thread=thread, policy=policy, cursor=second.previous_cursor)
+    assert [n.comment.pk for n in back.nodes] == [c.pk, a.pk]
+    assert threads.page_cursor_for(comment=b, policy=policy) == first.next_cursor
+    assert threads.page_cursor_for(comment=reply, policy=policy) is None
+
+    # The story's page in that order, and a cursor of the other order starts again.
+    html = Client().get(article.url).content.decode()
+    assert html.index("Comment C.") < html.index("Comment A.")
+    chronological = discussion_policy(page_size=2, order=DiscussionSettings.Order.OLDEST)
+    again = threads.thread_page(thread=thread, policy=chronological, cursor=first.next_cursor)
+    assert [n.comment.pk for n in again.nodes] == [a.pk, b.pk]
