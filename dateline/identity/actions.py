@@ -411,6 +411,9 @@ def delete_identity(*, commenter: Commenter, mode: str) -> int:
         # A subscription asked for from one of these comments must not keep hearing of
         # replies to it: that would tie the address to comments that no longer point to it.
         notification_actions.comments_disowned(comment_ids=ids)
+        if locked.email and locked.email_verified:
+            # The address is proven this identity's: its subscriptions end with it.
+            notification_actions.forget_address(locked.email)
         # The name and website just left every page these comments are on, cached or not.
         discussion_invalidation.comments_changed(ids)
         now = timezone.now()

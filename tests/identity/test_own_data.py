@@ -231,3 +231,20 @@ def test_deleting_an_identity_stops_replies_to_its_former_comments_reaching_its_
     assert not OutboundMessage.objects.filter(
         recipient="nadia@example.org", category=OutboundMessage.Category.REPLY
     ).exists()
+
+
+def test_deleting_an_identity_ends_the_subscriptions_of_its_proven_address(
+    client, nadia, conversation
+):
+    from dateline.notifications.models import Subscriber, Subscription
+    from tests.notifications.support import active_subscription
+
+    mine, _reply, _also_mine = conversation
+    active_subscription("nadia@example.org", Subscription.Kind.COMMENTS, thread=mine.thread)
+    active_subscription("nadia@example.org", Subscription.Kind.POSTS)
+    sign_in(client, nadia)
+
+    client.post("/identity/me/delete/", {"confirm": "on"})
+
+    assert not Subscriber.objects.filter(email="nadia@example.org").exists()
+    assert not Subscription.objects.exists()
