@@ -827,6 +827,13 @@ def _identity_key(*, commenter: Commenter | None, guest_token: str) -> str:
     return ""
 
 
+def _guest_id(key: str) -> int | None:
+    """The guest commenter behind a ``g:`` key, if the row still exists."""
+    if not key.startswith("g:"):
+        return None
+    return Commenter.objects.filter(pk=int(key[2:])).values_list("pk", flat=True).first()
+
+
 def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: str) -> str:
     """Who is reporting, one-way: an identity or guest, else a keyed hash of the IP address
     (so one reader counts once, and the row names nobody)."""
@@ -873,8 +880,10 @@ def report_comment(
         try:
             with transaction.atomic():
                 Report.objects.create(
-                    comment=comment, reason=reason, note=note, reporter=commenter,
-                    reporter_key=key,
+                    comment=comment, reason=reason, note=note, reporter_key=key,
+                    # The guest a browser token proves is a reporter too: their data export
+                    # (by address) lists the reports they made.
+                    reporter_id=commenter.pk if commenter is not None else _guest_id(key),
                 )  # fmt: skip
         except IntegrityError:
             return  # already reported by this reader: nothing changes

@@ -65,6 +65,14 @@ def link_for(client: Client, email: str) -> str:
 def test_a_guest_downloads_everything_about_their_address_and_then_erases_it(guest, stories):
     one, two = guest
     reader = Client()
+    # The guest also reported someone else's comment, from their own browser.
+    other = post_guest_comment(
+        stories[0], "Buy cheap watches.",
+        policy=discussion_policy(mode=DiscussionSettings.Mode.PUBLISH),
+    )  # fmt: skip
+    reporter = Client()
+    reporter.cookies["dateline_guest"] = one.guest_token
+    reporter.post(f"/comments/{other.pk}/report/", {"reason": "spam"})
     path = link_for(reader, ADDRESS)
 
     page = reader.get(path)
@@ -90,6 +98,8 @@ def test_a_guest_downloads_everything_about_their_address_and_then_erases_it(gue
     assert {c["page_title"] for c in comments} == {s.title for s in stories}
     assert all(c["posted"] for c in comments)
     assert [s["kind"] for s in data["subscriptions"]] == ["comments"]
+    reports = [r for identity in data["identities"] for r in identity["reports"]]
+    assert [(r["comment"], r["reason"]) for r in reports] == [(other.pk, "spam")]
 
     refused = reader.post(path, {"action": "erase"})
     assert refused.status_code == HTTPStatus.BAD_REQUEST  # the box was not ticked
