@@ -12,6 +12,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -196,15 +197,21 @@ def guest_token(commenter_id: int, *, vouched_by: int | None = None) -> str:
     return signing.dumps(payload, salt=GUEST_TOKEN_SALT, compress=True)
 
 
-def _proven_guest(existing: Commenter | None, token: str) -> bool:
-    """Whether ``token`` proves its holder is the guest of row ``existing``."""
-    if existing is None or not token:
-        return False
+def _guest_token_payload(token: str) -> dict[str, Any] | None:
+    """What a valid guest token says (``{"c": commenter id, "v": vouching comment?}``)."""
+    if not token:
+        return None
     try:
         payload = signing.loads(token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
     except signing.BadSignature:
-        return False
-    if not isinstance(payload, dict) or payload.get("c") != existing.pk:
+        return None
+    return payload if isinstance(payload, dict) and isinstance(payload.get("c"), int) else None
+
+
+def _proven_guest(existing: Commenter | None, token: str) -> bool:
+    """Whether ``token`` proves its holder is the guest of row ``existing``."""
+    payload = _guest_token_payload(token)
+    if existing is None or payload is None or payload["c"] != existing.pk:
         return False
     vouched_by = payload.get("v")
     if vouched_by is None:
@@ -818,20 +825,16 @@ def _identity_key(*, commenter: Commenter | None, guest_token: str) -> str:
     identity, else the guest a browser token proves; '' when neither."""
     if commenter is not None:
         return f"c:{commenter.pk}"
-    try:
-        payload = signing.loads(guest_token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        payload = None
-    if isinstance(payload, dict) and isinstance(payload.get("c"), int):
-        return f"g:{payload['c']}"
-    return ""
+    payload = _guest_token_payload(guest_token)
+    return f"g:{payload['c']}" if payload is not None else ""
 
 
-def _guest_id(key: str) -> int | None:
-    """The guest commenter behind a ``g:`` key, if the row still exists."""
-    if not key.startswith("g:"):
+def _token_guest(guest_token: str) -> int | None:
+    """The guest commenter a browser token proves, if the row still exists."""
+    payload = _guest_token_payload(guest_token)
+    if payload is None:
         return None
-    return Commenter.objects.filter(pk=int(key[2:])).values_list("pk", flat=True).first()
+    return Commenter.objects.filter(pk=payload["c"]).values_list("pk", flat=True).first()
 
 
 def _reporter_key(*, commenter: Commenter | None, guest_token: str, ip_address: str) -> str:
@@ -883,7 +886,9 @@ def report_comment(
                     comment=comment, reason=reason, note=note, reporter_key=key,
                     # The guest a browser token proves is a reporter too: their data export
                     # (by address) lists the reports they made.
-                    reporter_id=commenter.pk if commenter is not None else _guest_id(key),
+                    reporter_id=(
+                        commenter.pk if commenter is not None else _token_guest(guest_token)
+                    ),
                 )  # fmt: skip
         except IntegrityError:
             return  # already reported by this reader: nothing changes

@@ -600,13 +600,10 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     reports (``actions.report_comment``) and thanks the reader, whatever happened to it."""
     comment = Comment.objects.approved().select_related("thread").filter(pk=comment_id).first()
     if comment is None:
-        return render(
+        return _message_page(
             request,
-            "discussion/message.html",
-            {
-                "title": _("This comment cannot be reported"),
-                "message": _("It is not shown any more, or it never was."),
-            },
+            title=_("This comment cannot be reported"),
+            message=_("It is not shown any more, or it never was."),
             status=HTTPStatus.NOT_FOUND,
         )
     story_url = comment.thread.url
@@ -624,15 +621,12 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
                 policy=DiscussionSettings.for_request(request),
             )
         except ratelimits.RateLimited as limited:
-            response = render(
+            response = _message_page(
                 request,
-                "discussion/message.html",
-                {
-                    "title": _("Please wait"),
-                    "message": limited.for_reader(),
-                    "article_url": story_url,
-                },
+                title=_("Please wait"),
+                message=limited.for_reader(),
                 status=HTTPStatus.TOO_MANY_REQUESTS,
+                article_url=story_url,
             )
             response["Retry-After"] = str(limited.retry_after)
             return response
@@ -640,17 +634,15 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
             web.add_errors(form, error.errors)
             status = error.status_code
         else:
-            return render(
+            return _message_page(
                 request,
-                "discussion/message.html",
-                {
-                    "title": _("Thank you"),
-                    "message": _(
-                        "Your report has reached the moderators. They will look at the "
-                        "comment and act if it breaks the rules."
-                    ),
-                    "article_url": story_url,
-                },
+                title=_("Thank you"),
+                message=_(
+                    "Your report has reached the moderators. They will look at the "
+                    "comment and act if it breaks the rules."
+                ),
+                status=HTTPStatus.OK,
+                article_url=story_url,
             )
     elif form.errors:
         status = HTTPStatus.BAD_REQUEST

@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dateline import ratelimits
 from dateline.addresses import normalise_email
@@ -233,20 +235,40 @@ def send_email_link(
         next_path=next_path,
         link_id=link_id,
     )
+    return queue_link_email(
+        recipient=details.email,
+        event_key=f"email-link:{link_id}",
+        template="identity/email/email_link",
+        subject=gettext_lazy("Confirm your email address to comment on %(site)s"),
+        site_name=site_name,
+        context={"name": details.name, "link": confirm_url_for(token), "hours": valid_hours},
+    )
+
+
+def queue_link_email(
+    *,
+    recipient: str,
+    event_key: str,
+    template: str,
+    subject: Promise,
+    site_name: str,
+    context: dict[str, Any],
+) -> OutboundMessage:
+    """Queue a message carrying a one-time link (confirming an address, a reader's data).
+    ``event_key`` names the link, so a retried request queues no second copy; the subject
+    (with ``%(site)s``) is in the site's language; it goes before any digest, since someone
+    is waiting for it; as an EMAIL_LINK its body is forgotten once it is settled."""
     brand = emails.Brand(site_name=site_name, base_url=settings.BASE_URL)
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Confirm your email address to comment on %(site)s") % {"site": site_name}
+        subject_text = str(subject) % {"site": site_name}
     message = emails.build_transactional(
         brand=brand,
-        recipient=details.email,
-        # One link, one message: the link's own id keeps a retried request from queueing a
-        # second copy of the same link.
-        event_key=f"email-link:{link_id}",
+        recipient=recipient,
+        event_key=event_key,
         category=OutboundMessage.Category.EMAIL_LINK,
-        template="identity/email/email_link",
-        subject=subject,
-        context={"name": details.name, "link": confirm_url_for(token), "hours": valid_hours},
-        # Someone is waiting at the comment form for this one.
+        template=template,
+        subject=subject_text,
+        context=context,
         priority=1,
     )
     message.save()

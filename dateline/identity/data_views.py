@@ -67,9 +67,7 @@ def data_link(request: HttpRequest, token: str) -> HttpResponse:
             token=token, max_age=datetime.timedelta(hours=policy.email_link_hours)
         )
     except LinkError as error:
-        return render(
-            request, "identity/email_link_invalid.html", {"message": error.message}, status=400
-        )
+        return _link_refused(request, error)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     if action == "export":
         response = JsonResponse(
@@ -84,13 +82,8 @@ def data_link(request: HttpRequest, token: str) -> HttpResponse:
             erased = rights.erase_address(
                 link.email, mode=policy.deleted_comments, link_id=link.link_id
             )
-        except LinkError as error:
-            return render(
-                request,
-                "identity/email_link_invalid.html",
-                {"message": error.message},
-                status=400,
-            )
+        except LinkError as error:  # used meanwhile (another tab, a double click)
+            return _link_refused(request, error)
         return render(
             request,
             "identity/data_erased.html",
@@ -106,4 +99,10 @@ def data_link(request: HttpRequest, token: str) -> HttpResponse:
             "remove": policy.deleted_comments == policy.DeletedComments.REMOVE,
         },
         status=HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK,
+    )
+
+
+def _link_refused(request: HttpRequest, error: LinkError) -> HttpResponse:
+    return render(
+        request, "identity/email_link_invalid.html", {"message": error.message}, status=400
     )

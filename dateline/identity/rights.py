@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dateline.addresses import normalise_email
 from dateline.discussion.models import Comment, Commenter
@@ -31,8 +31,7 @@ from dateline.identity import actions
 from dateline.identity.actions import LinkError
 from dateline.identity.models import UsedEmailLink
 from dateline.notifications import actions as notification_actions
-from dateline.notifications import emails
-from dateline.notifications.models import OutboundMessage
+from dateline.notifications.models import Subscription
 
 DATA_LINK_SALT = "dateline.identity.data-link"
 EXPORT_FORMAT = "dateline-address-export/1"
@@ -98,20 +97,14 @@ def send_data_link(
     )
     link_id = actions.new_link_id()
     token = data_link_token(email=address, link_id=link_id)
-    brand = emails.Brand(site_name=site_name, base_url=settings.BASE_URL)
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Your data on %(site)s") % {"site": site_name}
-    emails.build_transactional(
-        brand=brand,
+    actions.queue_link_email(
         recipient=address,
         event_key=f"data-link:{link_id}",
-        # A one-time link: its body is forgotten once sent, as sign-in links are.
-        category=OutboundMessage.Category.EMAIL_LINK,
         template="identity/email/data_link",
-        subject=subject,
+        subject=gettext_lazy("Your data on %(site)s"),
+        site_name=site_name,
         context={"link": link_url_for(token), "hours": valid_hours, "email": address},
-        priority=1,
-    ).save()
+    )
 
 
 def commenters_for(email: str) -> QuerySet[Commenter]:
@@ -128,7 +121,9 @@ def summary(email: str) -> dict[str, int]:
     return {
         "identities": commenters.count(),
         "comments": Comment.objects.filter(commenter__in=commenters).count(),
-        "subscriptions": len(notification_actions.subscriptions_of(email)),
+        "subscriptions": Subscription.objects.filter(
+            subscriber__email=normalise_email(email)
+        ).count(),
     }
 
 

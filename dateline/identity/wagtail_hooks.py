@@ -8,6 +8,7 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -21,7 +22,6 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
-from dateline.discussion.models import Comment
 from dateline.identity import provider_check, rights, selectors
 from dateline.identity.forms import PROVIDER_CHOICES, SignInProviderForm
 from dateline.identity.models import IdentitySettings
@@ -187,13 +187,11 @@ def reader_data_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(here)
     context: dict[str, Any] = {"email": email, "raw": raw, "error": error}
     if email:
-        commenters = list(rights.commenters_for(email))
+        # Each identity with its comment count, in one query.
+        commenters = rights.commenters_for(email).annotate(comment_count=Count("comments"))
         context.update(
             commenters=[
-                {
-                    "commenter": commenter,
-                    "comments": Comment.objects.filter(commenter=commenter).count(),
-                }
+                {"commenter": commenter, "comments": commenter.comment_count}
                 for commenter in commenters
             ],
             counts=rights.summary(email),
