@@ -8,8 +8,9 @@ and in the sign-in box, with no request from the reader's browser to anyone but 
   same way: fetched and stored by the server, never asked for by a reader's browser.
 - Everyone else (guests, and signed-in readers until their copy is stored or when it cannot
   be) gets a generated face: a symmetric pattern in a colour, both derived from a keyed hash of
-  the commenter (whose key is the address a guest typed), so the same person always looks the
-  same and nothing about the address can be read back from it. No Gravatar.
+  the commenter's subject — for a guest or a verified reader, their normalised address; for a
+  sign-in account, the provider's id — so the same address always looks the same (even after
+  an erasure) and nothing about it can be read back. No Gravatar.
 """
 
 from __future__ import annotations
@@ -38,15 +39,15 @@ MAX_SOURCE_BYTES = 3 * 1024 * 1024
 GRID = 5
 
 
-def _digest(commenter_id: int) -> bytes:
+def _digest(subject: str) -> bytes:
     key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"avatar|{commenter_id}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, f"avatar|{subject}".encode(), hashlib.sha256).digest()
 
 
-def generated(commenter_id: int, *, size: int = 40) -> SafeString:
+def generated(subject: str, *, size: int = 40) -> SafeString:
     """A face for this commenter, as an image (a data: URL of an SVG, which a browser draws
     but never runs, so a thread holds no inline SVG); decorative: the name is beside it."""
-    digest = _digest(commenter_id)
+    digest = _digest(subject)
     hue = int.from_bytes(digest[:2], "big") % 360
     cells = []
     half = (GRID + 1) // 2
@@ -74,7 +75,7 @@ def stored_url(avatar_image: str) -> str:
     return default_storage.url(avatar_image) if avatar_image else ""
 
 
-def face(*, commenter_id: int, avatar_image: str, size: int = 40) -> SafeString:
+def face(*, subject: str, avatar_image: str, size: int = 40) -> SafeString:
     """The stored picture when there is one, else the generated face."""
     if avatar_image:
         return format_html(
@@ -83,7 +84,7 @@ def face(*, commenter_id: int, avatar_image: str, size: int = 40) -> SafeString:
             size,
             size,
         )
-    return generated(commenter_id, size=size)
+    return generated(subject, size=size)
 
 
 def _source_url(commenter: Commenter) -> str:

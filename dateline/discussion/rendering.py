@@ -398,7 +398,7 @@ def _comment_html(
                 '      <span class="comment__edited"{}>{}</span>\n'
                 "    </header>\n",
                 avatars.face(
-                    commenter_id=comment.commenter_id,
+                    subject=comment.commenter.subject,
                     avatar_image=comment.commenter.avatar_image,
                 ),
                 author,

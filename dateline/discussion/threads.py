@@ -42,6 +42,7 @@ LISTING_FIELDS = (
     "commenter_id",
     # The face beside the name: one join, no extra query (discussion/avatars.py).
     "commenter__avatar_image",
+    "commenter__subject",
 )
 
 
