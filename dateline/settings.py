@@ -166,7 +166,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The site and its settings rows from a per-process copy, checked against gen:site.
     "dateline.server.siteconfig.SiteConfigMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a request never deletes a session cookie it did not end.
+    "dateline.server.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

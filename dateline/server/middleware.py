@@ -1,5 +1,5 @@
-"""What every Dateline response carries (security headers), and the refusal to serve without
-a secret key."""
+"""What every Dateline response carries (security headers), the refusal to serve without a
+secret key, and sessions whose cookie only the request that ended them deletes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -105,3 +106,30 @@ class RequireSecretKey:
                 "DATELINE_DATA_DIR/secret_key."
             )
         raise MiddlewareNotUsed
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's sessions, except that a request never deletes a session cookie it did not end.
+
+    Django deletes the browser's session cookie whenever the session it names turns out empty.
+    When a reader signs in, the login replaces the session under a new key and deletes the old
+    one, while another request of the same browser may still be running with the old cookie
+    (the comment form asking ``/identity/me/`` while the sign-in popup finishes). That request
+    finds its session gone, and its answer, arriving after the login's, would delete the new
+    cookie and sign the reader out again. A session ended *here* (logout flushes it, which marks
+    it modified) still loses its cookie; a vanished one leaves the browser's cookie alone, which
+    is harmless when it merely expired: the key names nothing."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        vanished = (
+            session is not None
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
+            and session.accessed
+            and not session.modified
+            and session.is_empty()
+        )
+        response = super().process_response(request, response)
+        if vanished:
+            response.cookies.pop(settings.SESSION_COOKIE_NAME, None)
+        return response
