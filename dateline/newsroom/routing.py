@@ -15,6 +15,12 @@ joined into the story's query, the row is kept beside the kept story, and each c
 back with it (through the relation's own field cache, Django's ``FieldCacheMixin``), so
 reading it costs no query.
 
+A comment's POST keeps the story too, but only its own row, under ``gen:rows:<id>``
+(``pagecache.page_rows_gen``: every save or delete of the page's rows moves it, comments do
+not), and reads the thread afresh (``discussion.targets.published_story``): under a burst of
+comments the page's number moves with each one, and finding the story was a quarter of a
+comment's CPU.
+
 The numbers are read *before* the query, as for fragments (``pagecache.fragment``): a story
 read while an editor publishes is kept under numbers the publish moves past. The story's id is
 needed for that, so a story is kept from its second request on. Each request gets its own
@@ -114,13 +120,13 @@ def _carried(article: ArticlePage) -> dict[str, Any]:
     return carried
 
 
-def _numbers(story_id: int, kept: _Kept | None) -> tuple[int | None, int] | None:
+def _numbers(story_id: int, kept: _Kept | None, counter: str) -> tuple[int | None, int] | None:
     """The numbers a kept story is checked against, read before the database is; None when
     nothing may be kept (the cache is off or out of reach, or no site snapshot). The kept
     companions' counters come in the same read: their fragments ask for them next."""
     if not settings.DATELINE_FRAGMENT_CACHE or siteconfig.generation() is None:
         return None
-    names = [pagecache.page_gen(story_id)]
+    names = [counter]
     if kept is not None:
         for relation, row in kept.companions.items():
             if row is not None:
@@ -134,13 +140,20 @@ def _numbers(story_id: int, kept: _Kept | None) -> tuple[int | None, int] | None
 
 
 def kept_story(
-    *, key: tuple[str, Any], story_id: int, load: Callable[[], ArticlePage | None]
+    *,
+    key: tuple[str, Any],
+    story_id: int,
+    load: Callable[[], ArticlePage | None],
+    counter: str | None = None,
 ) -> ArticlePage | None:
-    """The story ``load`` reads (with the carried relations joined in), or this process's copy of what it read last time, while the story's and the site's numbers
-    stand still. ``key`` names the reader's query: each shape of it (all columns, a few) is
-    kept apart."""
+    """The story ``load`` reads (with the carried relations joined in), or this process's
+    copy of what it read last time, while the story's and the site's numbers stand still.
+    ``key`` names the reader's query: each shape of it (all columns, a few) is kept apart.
+    ``counter``: the story's number to check, by default its page's (``gen:page:<id>``, which
+    comments move too); a reader that needs only the story's own row and carries nothing
+    passes ``pagecache.page_rows_gen``."""
     kept = _kept.get(key)
-    numbers = _numbers(story_id, kept)
+    numbers = _numbers(story_id, kept, counter or pagecache.page_gen(story_id))
     if kept is not None and kept.generations == numbers and kept.expires > time.monotonic():
         return _copy(kept)
     article = load()

@@ -157,15 +157,22 @@ def bump_site_on_change(*models: type[Model], new_rows: bool = False) -> None:
 
 
 def _on_published(sender: Any, instance: Page, **kwargs: Any) -> None:
+    _page_rows_changed(instance)
     page_changed(instance)
 
 
 def _on_unpublished(sender: Any, instance: Page, **kwargs: Any) -> None:
+    _page_rows_changed(instance)
     page_changed(instance)
 
 
 def _on_deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
+    _page_rows_changed(instance)
     page_changed(instance)
+
+
+def _page_rows_changed(instance: Page) -> None:
+    pagecache.bump(pagecache.page_rows_gen(instance.pk))
 
 
 def _on_moved(
@@ -214,6 +221,8 @@ def connect() -> None:
         page_slug_changed.connect(
             _on_slug_changed, sender=model, dispatch_uid="pagecache-slug-changed"
         )
+    # Any save of a page's row, published or not (a draft, an importer's or a script's save).
+    on_change(*page_models, then=_page_rows_changed)
     # Tree deletes go through the base class; connecting per model keeps Django's fast
     # deletes for every other model.
     pre_delete.connect(_on_deleted, sender=Page, dispatch_uid="pagecache-deleted")

@@ -124,6 +124,14 @@ def page_gen(page_id: int) -> str:
     return gen_name("page", page_id)
 
 
+def page_rows_gen(page_id: int) -> str:
+    """The counter of a page's own rows: every save and delete of them moves it (published or
+    not), and nothing shown beside the page does. A comment moves ``page_gen`` (the page's
+    HTML shows it) but not this, so what a write keeps of a story outlives a burst of
+    comments (``newsroom.routing.kept_story``)."""
+    return gen_name("rows", page_id)
+
+
 # Generation counters ------------------------------------------------------------------------
 
 

@@ -451,3 +451,65 @@ def test_a_fragment_kept_by_the_process_is_checked_against_the_numbers(db):
     pagecache.bump(name)
     assert pagecache.fragment("kept-test", [name], build) == "built 2"
     assert len(builds) == 2
+
+
+# What a comment's POST keeps of its story -------------------------------------------------
+
+
+def _post(article, body: str):  # type: ignore[no-untyped-def]
+    return Client().post(
+        "/comments/api/comments/",
+        data={
+            "thread": {"article": article.pk},
+            "body": body,
+            "name": "Samir",
+            "email": "samir@example.org",
+        },
+        content_type="application/json",
+        HTTP_ACCEPT="application/json",
+    )
+
+
+@pytest.fixture
+def open_policy(home):
+    return discussion_policy(mode="publish", flood_seconds=0)
+
+
+def test_between_changes_a_comment_finds_its_story_without_reading_the_story(article, open_policy):
+    """Comments move the story's page number (its HTML shows them), not its own rows' number:
+    a burst of comments reads the story once."""
+    assert _post(article, "The first crossing.").status_code == HTTPStatus.CREATED
+
+    with CaptureQueriesContext(connection) as captured:
+        assert _post(article, "The second crossing.").status_code == HTTPStatus.CREATED
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [sql for sql in statements if "newsroom_articlepage" in sql]
+    # The thread is its own row, read fresh each time: a thread closed a moment ago is closed.
+    assert [sql for sql in statements if sql.startswith("SELECT") and "discussion_thread" in sql]
+
+
+def test_a_comment_sees_every_change_to_its_story_at_once(article, open_policy):
+    assert _post(article, "Before the change.").status_code == HTTPStatus.CREATED
+
+    # A moderator closes the thread.
+    thread = article.discussion_thread
+    thread.closed = True
+    thread.save()
+    assert _post(article, "Closed thread.").status_code == HTTPStatus.FORBIDDEN
+    thread.closed = False
+    thread.save()
+    assert _post(article, "Open again.").status_code == HTTPStatus.CREATED
+
+    # An editor publishes the story with comments off.
+    article.comments_enabled = False
+    article.save_revision().publish()
+    assert _post(article, "Comments off.").status_code == HTTPStatus.FORBIDDEN
+
+    # A script saves the live row directly (no publish): seen all the same.
+    article.comments_enabled = True
+    article.save()
+    assert _post(article, "Comments on.").status_code == HTTPStatus.CREATED
+
+    article.unpublish()
+    assert _post(article, "Unpublished.").status_code == HTTPStatus.NOT_FOUND
