@@ -193,25 +193,43 @@ def recording() -> Iterator[list[dict[str, Any]]]:
 
 
 @contextmanager
-def redis_round_trips() -> Iterator[list[int]]:
-    """Commands sent to Redis meanwhile (a pipeline counts once)."""
-    counter = [0]
+def redis_round_trips() -> Iterator[list[dict[str, str]]]:
+    """Commands sent to Redis meanwhile, each with the Dateline function that sent it (a
+    pipeline is one round trip, named by its commands)."""
+    sent: list[dict[str, str]] = []
     try:
         from redis.connection import AbstractConnection
     except ImportError:
-        yield counter
+        yield sent
         return
     original = AbstractConnection.send_packed_command
 
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        counter[0] += 1
-        return original(self, *args, **kwargs)
+    def counting(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append({"commands": _command_names(command), "site": _site()})
+        return original(self, command, *args, **kwargs)
 
     AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
     try:
-        yield counter
+        yield sent
     finally:
         AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+
+
+def _command_names(packed: Any) -> str:
+    """``GET``, or ``INCR×3`` for a pipeline: the first word of each command in the packed
+    RESP bytes (redis-py hands over bytes, or a list of byte chunks)."""
+    raw = (
+        packed
+        if isinstance(packed, bytes | bytearray)
+        else b"".join(bytes(chunk) for chunk in packed)
+    )
+    names: list[str] = []
+    for command in raw.split(b"\r\n*"):
+        lines = command.split(b"\r\n")
+        if len(lines) > 2:
+            names.append(lines[2].decode("ascii", "replace").upper())
+    counted = {name: names.count(name) for name in dict.fromkeys(names)}
+    return " ".join(f"{name}×{count}" if count > 1 else name for name, count in counted.items())
 
 
 def _is_transaction_statement(sql: str) -> bool:
@@ -271,6 +289,7 @@ def measure(n: int, top: int, out: Path) -> dict[str, Any]:
     for kind in kinds:
         counts, queries, executes, trips = [], [], [], []
         example: list[dict[str, Any]] = []
+        example_trips: list[dict[str, str]] = []
         for i in range(20):
             body = poster.body(kind)
             with redis_round_trips() as sent, recording() as statements:
@@ -278,9 +297,9 @@ def measure(n: int, top: int, out: Path) -> dict[str, Any]:
             counts.append(len(statements))
             queries.append(sum(not _is_transaction_statement(s["sql"]) for s in statements))
             executes.append(sum(s["seconds"] for s in statements))
-            trips.append(sent[0])
+            trips.append(len(sent))
             if i == 10:
-                example = statements
+                example, example_trips = statements, list(sent)
         result["kinds"][kind] = {
             "statements": sorted(set(counts)),
             "queries": sorted(set(queries)),
@@ -290,6 +309,7 @@ def measure(n: int, top: int, out: Path) -> dict[str, Any]:
                 {"sql": abbreviate(s["sql"]), "site": s["site"], "ms": s["seconds"] * 1000}
                 for s in example
             ],
+            "redis_list": example_trips,
         }
 
     # CPU per POST: the kinds in turns, so the machine's changing load falls on both alike.
@@ -381,6 +401,12 @@ def report(name: str, r: dict[str, Any]) -> str:
             sql = s["sql"].replace("|", "\\|")
             lines.append(f"| {i} | {s['ms']:.2f} | `{s['site']}` | `{sql}` |")
         lines.append("")
+        if k.get("redis_list"):
+            lines += [f"### Redis round trips, {kind} guest", "", "| # | from | commands |"]
+            lines.append("|---:|---|---|")
+            for i, trip in enumerate(k["redis_list"], 1):
+                lines.append(f"| {i} | `{trip['site']}` | `{trip['commands']}` |")
+            lines.append("")
     for kind, k in r["kinds"].items():
         lines += [
             f"### Where a {kind} guest's POST goes (cProfile: {k['profiled_ms']:.2f} ms per POST "
