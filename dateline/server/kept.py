@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 class Kept[T]:
     def __init__(self, counter: str, load: Callable[[], T], *, seconds: float = 60) -> None:
         self.counter = counter
+        pagecache.read_early(counter)
         self.load = load
         self.seconds = seconds
         self._kept: tuple[int, float, T] | None = None

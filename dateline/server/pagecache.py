@@ -297,6 +297,18 @@ def numbers_for_request() -> Iterator[None]:
         _request_numbers.reset(token)
 
 
+# Counters of values kept per process (``server/kept.py``: the bans in force, the names a
+# commenter may not pass for), which every comment asks for: a request's first read brings
+# them along, so with Redis they cost no round trip of their own.
+_read_early: list[str] = []
+
+
+def read_early(name: str) -> None:
+    """Read ``name`` with the first numbers every request reads (see ``_read_early``)."""
+    if name not in _read_early:
+        _read_early.append(name)
+
+
 def read_numbers(names: Sequence[str]) -> list[int]:
     """The current numbers of ``names``; in a request, each is read once, the first time it
     is asked for. Reading early is always safe: whatever is built from rows read afterwards
@@ -306,6 +318,8 @@ def read_numbers(names: Sequence[str]) -> list[int]:
         return generations().read(names)
     missing = [n for n in dict.fromkeys(names) if n not in memo]
     if missing:
+        if not memo:
+            missing += [n for n in _read_early if n not in missing]
         memo.update(zip(missing, generations().read(missing), strict=True))
     return [memo[n] for n in names]
 

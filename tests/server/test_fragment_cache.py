@@ -436,6 +436,32 @@ def test_a_request_reads_each_number_once_and_sees_its_own_bumps(db):
     assert pagecache.read_numbers([name])[0] > first + 1
 
 
+def test_a_requests_first_read_brings_the_kept_values_counters_along(db, monkeypatch):
+    """The bans in force are kept per process under their counter, which every comment asks
+    for: it comes with the request's first numbers (with Redis, the same round trip)."""
+    store = pagecache.generations()
+    reads: list[list[str]] = []
+
+    class Counting:
+        def read(self, names):  # type: ignore[no-untyped-def]
+            reads.append(list(names))
+            return store.read(names)
+
+        def bump(self, names):  # type: ignore[no-untyped-def]
+            store.bump(names)
+
+    monkeypatch.setattr(pagecache, "generations", Counting)
+    discussion_actions.active_bans()  # kept by this process from now on
+    reads.clear()
+
+    with pagecache.numbers_for_request():
+        pagecache.read_numbers([pagecache.GEN_SITE])  # the site snapshot, first in a request
+        discussion_actions.active_bans()
+
+    assert len(reads) == 1
+    assert discussion_actions.kept_bans.counter in reads[0]
+
+
 def test_a_fragment_kept_by_the_process_is_checked_against_the_numbers(db):
     name = thread_gen(434343)
     builds: list[int] = []
