@@ -12,6 +12,12 @@ connection and opens a new one, which the shared listening socket hands to any w
 time granian stops the old worker its connections have all been told, and a request on one
 can no longer be lost.
 
+Not yet closed: on 2026-12-07 one CI run of ``tests/server/test_graceful_serving.py`` saw one
+request of some thousands reset during a reload (twenty-odd runs before and since, some under
+extra load, lost none). The likeliest window is a connection the old worker accepted from the
+shared socket in its last moment and closed, stopping, before reading its request; granian
+offers no way to stop a worker's accepting earlier than its serving.
+
 ``Connection`` is a hop-by-hop header, which PEP 3333 keeps from applications because a
 gateway may manage connections itself; granian passes it on to hyper, which then closes the
 connection after the response. The wrapper only acts under ``dateline serve`` (the marker's
