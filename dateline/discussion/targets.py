@@ -99,8 +99,9 @@ def of_thread(thread: Thread) -> Target:
 
 
 def published_story(article_id: int, *, fresh: bool = False) -> ArticlePage:
-    """The published story with this id, its thread joined in (one query), or ``NotFound``.
-    Between changes to the story, reads get the process's kept copy (``newsroom.routing``).
+    """The published story with this id, with its thread, or ``NotFound``. Reads join the
+    thread in (one query) and, between changes to the story, get the process's kept copy
+    (``newsroom.routing``).
 
     ``fresh`` (writes): the thread is always read from its row, and the story kept only
     under the story's own number (``page_rows_gen``), which comments do not move: finding

@@ -157,17 +157,14 @@ def bump_site_on_change(*models: type[Model], new_rows: bool = False) -> None:
 
 
 def _on_published(sender: Any, instance: Page, **kwargs: Any) -> None:
-    _page_rows_changed(instance)
     page_changed(instance)
 
 
 def _on_unpublished(sender: Any, instance: Page, **kwargs: Any) -> None:
-    _page_rows_changed(instance)
     page_changed(instance)
 
 
 def _on_deleted(sender: Any, instance: Page, **kwargs: Any) -> None:
-    _page_rows_changed(instance)
     page_changed(instance)
 
 
@@ -221,7 +218,8 @@ def connect() -> None:
         page_slug_changed.connect(
             _on_slug_changed, sender=model, dispatch_uid="pagecache-slug-changed"
         )
-    # Any save of a page's row, published or not (a draft, an importer's or a script's save).
+    # Any save or delete of a page's row, published or not (publishing and unpublishing save
+    # the page; so do drafts, importers and scripts): the page's own rows' counter.
     on_change(*page_models, then=_page_rows_changed)
     # Tree deletes go through the base class; connecting per model keeps Django's fast
     # deletes for every other model.
