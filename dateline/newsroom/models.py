@@ -225,7 +225,7 @@ class HomePage(ViewRestrictionsMixin, FeedRoutesMixin, Page):
     intro = models.TextField(_("introduction"), blank=True, max_length=500)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
-    subpage_types = ["newsroom.SectionPage"]
+    subpage_types = ["newsroom.SectionPage", "newsroom.StandardPage"]
     parent_page_types = ["wagtailcore.Page"]
     template = "newsroom/home_page.html"
 
@@ -283,6 +283,23 @@ class SectionPage(ViewRestrictionsMixin, FeedRoutesMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(section_context(self, request))
         return context
+
+
+class StandardPage(ViewRestrictionsMixin, Page):
+    """A page that is not news: about us, contact, a corrections policy (and WordPress's pages
+    when an archive moves in). No byline, no date, no discussion."""
+
+    body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["newsroom.HomePage", "newsroom.StandardPage"]
+    subpage_types = ["newsroom.StandardPage"]
+    template = "newsroom/standard_page.html"
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
 
 
 class ArticleTag(TaggedItemBase):
