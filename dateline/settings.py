@@ -161,6 +161,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Only checks, when the server loads, that SECRET_KEY is set; then steps aside.
     "dateline.server.middleware.RequireSecretKey",
+    # WordPress's /?p=123 addresses of an imported archive, before the page cache keeps "/".
+    "dateline.importers.middleware.OldQueryAddressMiddleware",
     # First: a cached page for an anonymous reader is answered before anything else runs.
     "dateline.server.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -403,6 +405,12 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_str("DATELINE_MEDIA_ROOT") or DATA_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Export files uploaded for import hold readers' emails and IP addresses: kept beside the
+    # database, never under MEDIA_ROOT, which is served to anyone.
+    "imports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "imports")},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

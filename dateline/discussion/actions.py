@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1030,3 +1030,274 @@ def edit_by_moderator(
     if comment.status == Comment.Status.APPROVED:
         page_invalidation.comment_changed(comment)
     return comment
+
+
+# Archives -----------------------------------------------------------------------------------
+
+# An archive's comments were accepted elsewhere, under that site's rules: a long one is kept
+# whole, within a bound that still keeps the Markdown renderer's work small.
+MAX_ARCHIVED_LENGTH = 100_000
+
+
+@dataclass(frozen=True)
+class ArchivedComment:
+    """A comment from another system's archive (a WordPress or Disqus export), kept as it
+    was: its author, time, status and address. ``key`` is its id in that system, which
+    ``parent_key`` refers to; ``body`` is Markdown source, as readers write here."""
+
+    key: str
+    name: str
+    body: str
+    status: str
+    created_at: datetime.datetime
+    parent_key: str = ""
+    email: str = ""
+    website: str = ""
+    ip_address: str = ""
+    user_agent: str = ""
+
+
+@dataclass
+class ArchiveResult:
+    """What ``import_comments`` did: the comments by key (new and already known), and why any
+    comment was not stored or was stored differently (key → message)."""
+
+    created: dict[str, Comment] = field(default_factory=dict)
+    updated: dict[str, Comment] = field(default_factory=dict)
+    unchanged: dict[str, Comment] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _archived_commenter_key(item: ArchivedComment, source: str) -> tuple[str, str]:
+    """``(provider, subject)`` of an archived comment's commenter: a guest by the email typed,
+    as for every guest here, so the same person becomes one commenter across the archive and
+    after it; without an email, one commenter per name within the archive's source."""
+    email = item.email.strip()
+    if email:
+        try:
+            EmailValidator()(email)
+            return "guest", normalise_email(email)
+        except ValidationError:
+            pass
+    return "archive", f"{source}:{' '.join(item.name.casefold().split())}"[:255]
+
+
+def _archived_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _archived_website(value: str) -> str:
+    website = value.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(website)
+    except ValidationError:
+        return ""
+    return website if len(website) <= MAX_WEBSITE_LENGTH else ""
+
+
+@transaction.atomic
+def import_comments(
+    *,
+    target: targets.Target,
+    comments: Iterable[ArchivedComment],
+    known: dict[str, Comment] | None = None,
+    source: str,
+    policy: DiscussionSettings,
+) -> ArchiveResult:
+    """Bring an archive's comments under ``target``, in one transaction: the one write every
+    importer calls (WordPress, Disqus). ``known``: the comments earlier imports made, by key,
+    which are updated when the archive's status or text changed, and which new replies may
+    answer.
+
+    What differs from ``post_comment``, and why: the comments were accepted (or refused)
+    elsewhere long ago, so their status is kept, not decided again, and nobody is emailed or
+    checked for floods or spam. What is the same: the text goes through the same limits,
+    Markdown subset and sanitiser; a guest is the same commenter by the same email; a reply
+    deeper than the site's limit hangs at the deepest level (never lost); counters move in the
+    same transaction. A comment whose text cannot be stored, or whose status is unknown, is
+    refused with the reason."""
+    known = dict(known or {})
+    result = ArchiveResult()
+    new: list[tuple[ArchivedComment, text.RenderedComment]] = []
+    for item in comments:
+        if item.status not in Comment.Status.values:
+            result.refused[item.key] = _("unknown status %(status)s") % {"status": item.status}
+            continue
+        try:
+            source_text = text.check_and_normalise(
+                item.body, max_length=MAX_ARCHIVED_LENGTH, field_label=_("The comment")
+            )
+        except text.TextError as error:
+            result.refused[item.key] = str(error)
+            continue
+        if not source_text.strip():
+            result.refused[item.key] = _("the comment is empty")
+            continue
+        rendered = text.render_comment(source_text)
+        existing = known.get(item.key)
+        if existing is None:
+            new.append((item, rendered))
+        elif _update_archived(existing, item, rendered):
+            result.updated[item.key] = existing
+        else:
+            result.unchanged[item.key] = existing
+    if not new and not result.updated:
+        return result
+
+    thread = ensure_thread(target)
+    commenters = _archived_commenters([item for item, _r in new], source=source)
+    # Parents before replies: a reply is written once its parent has an id. A reply whose
+    # parent is not in the archive (deleted there) becomes a top-level comment.
+    by_key = {item.key: (item, rendered) for item, rendered in new}
+    placed: dict[str, Comment] = {k: c for k, c in known.items() if c.thread_id == thread.pk}
+    waiting = list(by_key)
+    max_depth = max(policy.max_depth, 1)
+    while waiting:
+        wave: list[tuple[ArchivedComment, text.RenderedComment, Comment | None]] = []
+        later: list[str] = []
+        for key in waiting:
+            item, rendered = by_key[key]
+            parent_key = item.parent_key if item.parent_key not in ("", "0", key) else ""
+            if parent_key and parent_key not in placed:
+                if parent_key in by_key and parent_key not in result.refused:
+                    later.append(key)
+                    continue
+                result.notes[key] = _("its parent comment is not in the archive: shown on its own")
+                parent_key = ""
+            wave.append((item, rendered, placed[parent_key] if parent_key else None))
+        if not wave:  # a cycle of parents: the rest stand on their own
+            for key in later:
+                item, rendered = by_key[key]
+                result.notes[key] = _("its parent comment is not in the archive: shown on its own")
+                wave.append((item, rendered, None))
+            later = []
+        rows = []
+        for item, rendered, parent in wave:
+            asked = parent
+            while parent is not None and parent.depth >= max_depth - 1 and parent.parent_id:
+                parent = parent.parent  # deeper than the site shows: at the deepest level
+            if parent is not asked:
+                result.notes[item.key] = _(
+                    "deeper than the site's limit: kept at the deepest level"
+                )
+            rows.append(
+                Comment(
+                    thread=thread,
+                    parent=parent,
+                    root_id=(parent.root_id or parent.pk) if parent else None,
+                    depth=parent.depth + 1 if parent else 0,
+                    commenter=commenters[_archived_commenter_key(item, source)],
+                    author_name=text.clean_name(item.name)[: text.MAX_NAME_LENGTH]
+                    or _("Anonymous"),
+                    author_website=_archived_website(item.website),
+                    body=rendered.source,
+                    body_html=rendered.html,
+                    status=item.status,
+                    created_at=item.created_at,
+                    ip_address=_archived_ip(item.ip_address),
+                    user_agent=item.user_agent[:255],
+                    content_hash=content_hash(rendered.source),
+                )
+            )
+        for (item, _r, _p), comment in zip(wave, Comment.objects.bulk_create(rows), strict=True):
+            placed[item.key] = result.created[item.key] = comment
+        waiting = later
+
+    _recount_archive(thread, list(result.created.values()) + list(result.updated.values()))
+    return result
+
+
+def _update_archived(
+    comment: Comment, item: ArchivedComment, rendered: text.RenderedComment
+) -> bool:
+    """Bring a comment an earlier import made up to a newer archive's status and text."""
+    changes: dict[str, object] = {}
+    if comment.status != item.status:
+        changes["status"] = item.status
+    if comment.body != rendered.source:
+        changes.update(
+            body=rendered.source,
+            body_html=rendered.html,
+            content_hash=content_hash(rendered.source),
+        )
+    if not changes:
+        return False
+    Comment.objects.filter(pk=comment.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(comment, name, value)
+    return True
+
+
+def _archived_commenters(
+    items: list[ArchivedComment], *, source: str
+) -> dict[tuple[str, str], Commenter]:
+    """The commenter of every archived comment, created once per person (the newest name
+    and website the archive has for them); their approved counts are recounted afterwards."""
+    wanted: dict[tuple[str, str], ArchivedComment] = {}
+    for item in sorted(items, key=lambda i: i.created_at):
+        wanted[_archived_commenter_key(item, source)] = item
+    found: dict[tuple[str, str], Commenter] = {}
+    by_provider: dict[str, list[str]] = {}
+    for provider, subject in wanted:
+        by_provider.setdefault(provider, []).append(subject)
+    for provider, subjects in by_provider.items():
+        for commenter in Commenter.objects.filter(provider=provider, subject__in=subjects):
+            found[(provider, commenter.subject)] = commenter
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        Commenter.objects.bulk_create(
+            [
+                Commenter(
+                    kind=Commenter.Kind.GUEST,
+                    provider=provider,
+                    subject=subject,
+                    display_name=text.clean_name(wanted[(provider, subject)].name)[
+                        : text.MAX_NAME_LENGTH
+                    ]
+                    or _("Anonymous"),
+                    email=wanted[(provider, subject)].email.strip()[:MAX_EMAIL_LENGTH]
+                    if provider == "guest"
+                    else "",
+                    website=_archived_website(wanted[(provider, subject)].website),
+                    created_at=wanted[(provider, subject)].created_at,
+                    last_seen_at=wanted[(provider, subject)].created_at,
+                )
+                for provider, subject in missing
+            ],
+            ignore_conflicts=True,  # a concurrent first comment under the same address
+        )
+        for provider in by_provider:
+            for commenter in Commenter.objects.filter(
+                provider=provider, subject__in=[s for p, s in missing if p == provider]
+            ):
+                found[(provider, commenter.subject)] = commenter
+    return found
+
+
+def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
+    """Counters after an archive's comments came in: the thread's, their top-level comments'
+    and their commenters', counted from the rows (an import may add, approve and trash in one
+    go; counting is exact where adding up deltas would repeat ``_count`` for each)."""
+    shown = Comment.objects.approved().filter(thread=thread)
+    Thread.objects.filter(pk=thread.pk).update(
+        approved_count=shown.count(),
+        pending_count=Comment.objects.awaiting_moderation().filter(thread=thread).count(),
+        last_comment_at=Subquery(shown.order_by("-created_at").values("created_at")[:1]),
+    )
+    roots = {c.root_id for c in touched if c.root_id} | {c.pk for c in touched if not c.root_id}
+    for root_id in roots:
+        Comment.objects.filter(pk=root_id).update(
+            approved_reply_count=Comment.objects.approved().filter(root_id=root_id).count()
+        )
+    for commenter_id in {c.commenter_id for c in touched}:
+        Commenter.objects.filter(pk=commenter_id).update(
+            approved_comment_count=Comment.objects.approved()
+            .filter(commenter_id=commenter_id)
+            .count()
+        )
+    if touched:
+        page_invalidation.comment_changed(touched[0])

@@ -211,6 +211,38 @@ def shown_to_readers() -> Q:
     return Q(status=Comment.Status.APPROVED)
 
 
+class Mention(models.Model):
+    """Another site linked to a story (a WordPress pingback or trackback, brought in by an
+    import). Stored and counted, never shown under the story: they are links, not part of the
+    conversation, and on most blogs they were largely spam. Editors see them in the admin,
+    and an export to WordPress gives them back."""
+
+    class Kind(models.TextChoices):
+        PINGBACK = "pingback", _("Pingback")
+        TRACKBACK = "trackback", _("Trackback")
+
+    thread = models.ForeignKey(
+        Thread, verbose_name=_("thread"), on_delete=models.CASCADE, related_name="mentions"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    source_url = models.URLField(_("linking page"), max_length=500, blank=True)
+    source_title = models.CharField(_("linking site"), max_length=255, blank=True)
+    excerpt = models.TextField(_("excerpt"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Comment.Status.choices, default=Comment.Status.APPROVED
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.source_title or self.source_url
+
+
 class Reaction(models.Model):
     """A reader marked a comment as useful: one row per reader per comment (``reader_key``,
     one-way, as for reports). The count readers see is ``Comment.useful_count``."""

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images.models import Image
-from wagtail.models import Collection, Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, PageViewRestriction, Site
 
 from dateline.newsroom.models import (
     ArticleByline,
@@ -24,6 +25,7 @@ from dateline.newsroom.models import (
     Author,
     HomePage,
     SectionPage,
+    StandardPage,
 )
 
 
@@ -97,8 +99,8 @@ def create_section(
 ) -> SectionPage:
     section = SectionPage(
         title=title,
-        description=description,
-        slug=slug or unique_child_slug(parent=parent, title=title),
+        description=description[:500],
+        slug=unique_child_slug(parent=parent, title=slug or title),
     )
     parent.add_child(instance=section)
     section.save_revision().publish()
@@ -133,6 +135,7 @@ def _apply_article_fields(
     lead_image_caption: str,
     lead_image_credit: str,
     language: str,
+    comments_enabled: bool | None = None,
 ) -> None:
     article.title = title
     article.draft_title = title
@@ -145,6 +148,8 @@ def _apply_article_fields(
     article.lead_image_caption = lead_image_caption
     article.lead_image_credit = lead_image_credit
     article.language = language
+    if comments_enabled is not None:
+        article.comments_enabled = comments_enabled
     # sort_order is set here because only the admin's inline forms fill it in: left empty, the
     # bylines' order would be whatever the database returns.
     article.bylines = [
@@ -173,12 +178,15 @@ def create_article(
     lead_image_credit: str = "",
     language: str = "",
     wire_key: str = "",
+    slug: str = "",
+    comments_enabled: bool = True,
     publish: bool = False,
     user: AbstractBaseUser | None = None,
 ) -> ArticlePage:
-    """Create an article as a draft revision, and publish it when asked."""
+    """Create an article as a draft revision, and publish it when asked. ``slug`` (an
+    import's own) is used when free under the section, else made unique from it."""
     article = ArticlePage(
-        slug=unique_child_slug(parent=section, title=title),
+        slug=unique_child_slug(parent=section, title=slug or title),
         live=False,
         wire_key=wire_key,
         owner=user,
@@ -197,6 +205,7 @@ def create_article(
         lead_image_caption=lead_image_caption,
         lead_image_credit=lead_image_credit,
         language=language or settings.LANGUAGE_CODE,
+        comments_enabled=comments_enabled,
     )
     section.add_child(instance=article)
     revision = article.save_revision(user=user, log_action=True)
@@ -222,10 +231,11 @@ def update_article(
     lead_image_caption: str = "",
     lead_image_credit: str = "",
     language: str = "",
+    comments_enabled: bool | None = None,
     publish: bool = False,
     user: AbstractBaseUser | None = None,
 ) -> ArticlePage:
-    """Save a new revision of an article. A live article stays as readers know it until the
+    """Save a new revision of an article (``comments_enabled`` None: as it was). A live article stays as readers know it until the
     revision is published (``publish=True`` or an editor in the admin)."""
     draft = article.get_latest_revision_as_object()
     _apply_article_fields(
@@ -242,6 +252,7 @@ def update_article(
         lead_image_caption=lead_image_caption,
         lead_image_credit=lead_image_credit,
         language=language or article.language,
+        comments_enabled=comments_enabled,
     )
     revision = draft.save_revision(user=user, log_action=True)
     if publish:
@@ -276,3 +287,94 @@ def add_correction(
     draft.save_revision(user=user, log_action=True).publish(user=user)
     article.refresh_from_db()
     return article
+
+
+# Plain pages ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_page(
+    *, parent: Page, title: str, body: Sequence[Block], slug: str = "", search_description: str = ""
+) -> StandardPage:
+    """Create a plain page (about us, contact…) as a draft revision."""
+    page = StandardPage(
+        title=title,
+        slug=unique_child_slug(parent=parent, title=slug or title),
+        live=False,
+        body=[(block.type, block.value) for block in body],
+        search_description=search_description,
+    )
+    parent.add_child(instance=page)
+    page.save_revision(log_action=True)
+    return page
+
+
+@transaction.atomic
+def update_page(
+    *, page: StandardPage, title: str, body: Sequence[Block], search_description: str = ""
+) -> StandardPage:
+    """Save a new revision of a plain page; readers see it once it is published."""
+    draft = page.get_latest_revision_as_object()
+    draft.title = draft.draft_title = title
+    draft.body = [(block.type, block.value) for block in body]
+    draft.search_description = search_description
+    draft.save_revision(log_action=True)
+    page.refresh_from_db()
+    return page
+
+
+# Publication of imported pages -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    """How a page should stand: ``live`` since ``at`` (an archive's own time, so it is not
+    "updated" today), ``scheduled`` to go live at ``at``, or a ``draft``. ``password``:
+    readers must give it (Wagtail's password restriction); ``private``: only people signed in
+    to the admin may read it."""
+
+    state: str  # "live", "scheduled" or "draft"
+    at: datetime.datetime | None = None
+    password: str = ""
+    private: bool = False
+
+
+@transaction.atomic
+def set_publication(*, page: Page, publication: Publication) -> None:
+    """Bring the page's latest revision to ``publication``: published at its own time,
+    scheduled, or unpublished, behind a password or not. Restrictions are set before the page
+    goes live, so there is no moment in which a protected page is public."""
+    _set_restriction(page, password=publication.password, private=publication.private)
+    specific = page.specific
+    draft = specific.get_latest_revision_as_object()
+    if publication.state == "live":
+        at = publication.at or timezone.now()
+        draft.first_published_at = at
+        draft.go_live_at = None
+        draft.save_revision().publish()
+        # Wagtail stamps the moment of publishing; an archive item was last published then.
+        Page.objects.filter(pk=page.pk).update(first_published_at=at, last_published_at=at)
+    elif publication.state == "scheduled":
+        draft.go_live_at = publication.at
+        draft.save_revision().publish()  # with go_live_at ahead, Wagtail only schedules it
+    elif specific.live:
+        specific.unpublish()
+    page.refresh_from_db()
+
+
+def _set_restriction(page: Page, *, password: str, private: bool) -> None:
+    existing = PageViewRestriction.objects.filter(page=page)
+    if password:
+        wanted = {"restriction_type": PageViewRestriction.PASSWORD, "password": password}
+    elif private:
+        wanted = {"restriction_type": PageViewRestriction.LOGIN, "password": ""}
+    else:
+        existing.delete()
+        return
+    current = existing.first()
+    if current is None:
+        PageViewRestriction.objects.create(page=page, **wanted)
+    elif any(getattr(current, k) != v for k, v in wanted.items()):
+        for k, v in wanted.items():
+            setattr(current, k, v)
+        current.save()

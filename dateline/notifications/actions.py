@@ -638,6 +638,20 @@ def article_published(*, article: ArticlePage) -> bool:
         )
 
 
+def never_announce(*, article: ArticlePage) -> None:
+    """Record a story's announcement as made, to nobody: an archive brought in by an import
+    was news years ago, and its publication now must email no one (neither the publish
+    signal nor the sweep of missed posts announces an event that is already recorded)."""
+    FanOut.objects.get_or_create(
+        event_key=fanout.post_event_key(article.pk),
+        defaults={
+            "kind": FanOut.Kind.POST,
+            "object_id": article.pk,
+            "finished_at": timezone.now(),
+        },
+    )
+
+
 def announce_missed_posts(*, now: datetime.datetime | None = None) -> int:
     """Announce stories first published in the last hour that have no announcement yet: a
     publish whose process died between Wagtail's commit and ours, or whose handler failed."""

@@ -390,7 +390,7 @@ def test_an_image_block_has_a_caption_and_credit(client, section):
     assert '<img src="/media/images/' in figure.group(1)
     assert 'alt="The bridge at dawn"' in figure.group(1)
     assert (
-        '<figcaption>The bridge at dawn <span class="credit">Photo: Lina Photo</span></figcaption>'
+        '<figcaption dir="auto">The bridge at dawn <span class="credit">Photo: Lina Photo</span></figcaption>'
         in figure.group(1)
     )
 
