@@ -210,9 +210,18 @@ def test_embeds_old_and_new_become_embed_blocks(media):
         "</figcaption></figure>\n<!-- /wp:embed -->\n"
         '<!-- wp:core-embed/vimeo {"url":"https://vimeo.com/123"} -->\n<figure class="wp-block-embed-'
         'vimeo"><div class="wp-block-embed__wrapper">\nhttps://vimeo.com/123\n</div></figure>\n'
-        "<!-- /wp:core-embed/vimeo -->",
+        "<!-- /wp:core-embed/vimeo -->\n"
+        '<!-- wp:embed {"url":"https://blog.example/2020/a-post/"} -->\n<figure class="wp-block-'
+        'embed"><div class="wp-block-embed__wrapper">\nhttps://blog.example/2020/a-post/\n</div>'
+        "</figure>\n<!-- /wp:embed -->",
         media=media,
     )
+    # No provider Wagtail knows: a link, so readers still reach it.
+    assert result.blocks[-1] == actions.Block(
+        "paragraph",
+        '<p><a href="https://blog.example/2020/a-post/">https://blog.example/2020/a-post/</a></p>',
+    )
+    assert len(result.warnings) == 1
     embeds = _values(result, "embed")
     assert [(e["embed"].url, e["caption"]) for e in embeds] == [
         ("https://www.youtube.com/watch?v=abc", "Talk"),

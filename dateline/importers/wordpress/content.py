@@ -192,13 +192,7 @@ def plain_text(html: str) -> str:
     text = _clean_input(html)
     if not text.strip():
         return ""
-    root = _parse(text)
-    etree.strip_elements(root, *DROP_TAGS, etree.Comment, with_tail=False)
-    for el in root.iter():
-        # Where a tag parts words on screen, a space parts them here.
-        if isinstance(el.tag, str) and (el.tag == "br" or el.tag not in _INLINE_TEXT_TAGS):
-            el.tail = " " + (el.tail or "")
-    return _WS.sub(" ", root.text_content().replace("\xa0", " ")).strip()
+    return _text_of(_parse(text))
 
 
 # fmt: off
@@ -408,7 +402,26 @@ def _text_of(el: Any) -> str:
     """An element's words on one line (for captions, headings, cells)."""
     if el is None:
         return ""
-    return plain_text(lxml_html.tostring(el, encoding="unicode", with_tail=False))
+    out: list[str] = []
+    _gather_text(el, out)
+    return _WS.sub(" ", "".join(out).replace("\xa0", " ")).strip()
+
+
+def _gather_text(el: Any, out: list[str]) -> None:
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in DROP_TAGS:
+            # Where a tag parts words on screen, a space parts them here.
+            apart = tag == "br" or tag not in _INLINE_TEXT_TAGS
+            if apart:
+                out.append(" ")
+            _gather_text(child, out)
+            if apart:
+                out.append(" ")
+        if child.tail:
+            out.append(child.tail)
 
 
 def _inner_html(root: Any) -> str:
@@ -484,7 +497,11 @@ def _rich(html: str) -> str:
 
 
 def _has_words(html: str) -> bool:
-    return bool(plain_text(html))
+    """For markup this module wrote (text escaped, tags whole), so tags can be cut out."""
+    return bool(htmllib.unescape(_TAG.sub("", html)).strip())
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _shortcode_attrs(raw: str) -> dict[str, str]:
@@ -1227,6 +1244,9 @@ class _Converter:
             m = _WP_IMAGE_CLASS.search(_classes(img))
             wp_id = int(m.group(1)) if m else _int(img.get("data-id"))
             src = (img.get("src") or img.get("data-src") or "").strip()
+            if not src and wp_id is None:
+                self.dropped.append(str(_("picture without an address")))
+                continue
             image = self.resolve_image(src, wp_id, img.get("alt") or "")
             items.append({"image": image, "caption": _fit(caption, MAX_CAPTION)[0], "credit": ""})
         own = [c for c in root.iter("figcaption") if _holder(c, root) is None]
@@ -1244,7 +1264,16 @@ class _Converter:
             self.add_paragraph(htmllib.escape(overflow))
 
     def add_embed(self, url: str, caption: str) -> None:
-        url = provider_url(url) or url
+        known = provider_url(url)
+        if known is None:
+            # Wagtail would show nothing for it (no oEmbed provider): a link keeps it readable.
+            self.warnings.append(
+                _("%(url)s is not from a site Wagtail can embed; it is kept as a link.")
+                % {"url": url}
+            )
+            self.link_paragraph(url, caption or url, None)
+            return
+        url = known
         short, overflow = _fit(caption, MAX_CAPTION)
         self.blocks.append(Block("embed", {"embed": EmbedValue(url), "caption": short}))
         if overflow:
