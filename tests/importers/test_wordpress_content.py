@@ -545,13 +545,14 @@ def test_links_keep_only_safe_addresses(media):
         '<p><a href="https://a.example/">web</a> <a href="mailto:desk@example.org">mail</a> '
         '<a href="tel:+9641">phone</a> <a href="/local/page">local</a> <a href="#top">anchor</a> '
         '<a href="javascript:alert(1)">js</a> <a href=" JaVa&#x09;Script:alert(1)">js2</a> '
-        '<a href="data:text/html;base64,PHNjcmlwdD4=">data</a> <a href="vbscript:x">vb</a></p>',
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">data</a> <a href="vbscript:x">vb</a> '
+        '<a href="http://[::1/x">broken</a></p>',
         media=media,
     )
     assert result.blocks[0].value == (
         '<p><a href="https://a.example/">web</a> <a href="mailto:desk@example.org">mail</a> '
         '<a href="tel:+9641">phone</a> <a href="/local/page">local</a> <a href="#top">anchor</a> '
-        "js js2 data vb</p>"
+        "js js2 data vb broken</p>"
     )
 
 

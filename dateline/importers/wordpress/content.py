@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import nh3
 from django.utils.translation import gettext_lazy as _
@@ -464,6 +464,12 @@ def _safe_href(href: str | None) -> str | None:
     return href.strip()
 
 
+def _file_name(url: str) -> str:
+    # Not urlsplit: it raises on some malformed addresses (an unclosed IPv6 bracket).
+    path = url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1] or url
+
+
 def _classes(el: Any) -> str:
     return str(el.get("class") or "")
 
@@ -479,13 +485,21 @@ def provider_url(url: str) -> str | None:
             url = page.format(*m.groups())
             break
     if url.startswith("https://w.soundcloud.com/player/"):
-        url = unquote(parse_qs(urlsplit(url).query).get("url", [""])[0])
+        url = unquote(parse_qs(url.partition("?")[2]).get("url", [""])[0])
     if any(p.match(url) for p in _PROVIDERS):
         return url
     return None
 
 
 def _rich(html: str) -> str:
+    # nh3 drops an address it cannot parse but keeps the <a>: the words stay, the link goes.
+    return _BARE_LINK.sub(r"\1", _clean_rich(html))
+
+
+_BARE_LINK = re.compile(r"<a>(.*?)</a>", re.S)
+
+
+def _clean_rich(html: str) -> str:
     return nh3.clean(
         html,
         tags=RICH_TAGS,
@@ -710,7 +724,7 @@ class _Converter:
             href = links[0].get("href") if links else ""
         text = _text_of(links[0]) if links else ""
         if not text:
-            text = urlsplit(href or "").path.rsplit("/", 1)[-1] or href or ""
+            text = _file_name(href or "")
         self.link_paragraph(href or "", text, _label(node.name))
 
     def social_links(self, node: _Node) -> None:
@@ -1316,7 +1330,7 @@ class _Converter:
             return
         self.missing.append(url or str(_("attachment %(id)s") % {"id": wp_id}))
         # The file is not here: a link to where it was keeps the reference in the story.
-        name = urlsplit(url).path.rsplit("/", 1)[-1] or url
+        name = _file_name(url)
         self.link_paragraph(url, caption or name, None)
 
     def link_paragraph(self, href: str, text: str, label: str | None) -> None:
