@@ -11,7 +11,19 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-PARAGRAPH_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+# code, superscript, subscript and strikethrough: imported archives use them (footnote marks,
+# chemical formulas, corrections shown struck through) and they are plain inline elements.
+PARAGRAPH_FEATURES = [
+    "bold",
+    "italic",
+    "link",
+    "ol",
+    "ul",
+    "code",
+    "superscript",
+    "subscript",
+    "strikethrough",
+]
 
 
 def sanitise_html(html: str) -> str:
