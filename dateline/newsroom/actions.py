@@ -4,6 +4,8 @@ articles goes through these functions, so the rules live in one place."""
 from __future__ import annotations
 
 import datetime
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.urls import get_resolver
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.coreutils import get_supported_content_language_variant
@@ -43,10 +46,40 @@ def unique_child_slug(*, parent: Page, title: str, exclude: Page | None = None) 
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     taken = set(siblings.filter(slug__startswith=base).values_list("slug", flat=True))
+    top_level = isinstance(parent.specific_deferred, HomePage)
     slug, n = base, 2
-    while slug in taken or slug in {"feed"}:
+    while slug in taken or slug in {"feed"} or (top_level and answered_by_the_site(slug)):
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def answered_by_the_site(slug: str) -> bool:
+    """Whether ``/<slug>/`` belongs to something other than pages (the admin, media files,
+    the comments' API…): a section or page there could never be reached, or its stories
+    would shadow the site's own addresses."""
+    return slug in _reserved_first_segments()
+
+
+@functools.cache
+def _reserved_first_segments() -> frozenset[str]:
+    """The first path segment of every address the URLconf answers itself (and the static
+    and media prefixes), read from the URLconf so that a new app's addresses count too."""
+    found = {
+        settings.STATIC_URL.strip("/").split("/")[0],
+        settings.MEDIA_URL.strip("/").split("/")[0],
+    }
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for entry in patterns:
+            route = prefix + str(entry.pattern).lstrip("^")
+            first = re.split(r"[/<(\\[$?]", route, maxsplit=1)[0]
+            if first:
+                found.add(first)
+            elif hasattr(entry, "url_patterns"):
+                walk(entry.url_patterns, route)
+
+    walk(get_resolver().url_patterns, "")
+    return frozenset(found - {""})
 
 
 def _public_address() -> tuple[str, int]:
