@@ -200,11 +200,11 @@ def _run_pg_tool(arguments: list[str], where: Path) -> None:
 # Checksums ----------------------------------------------------------------------------------
 
 
-def _sums_name(name: str) -> str:
-    # sha256sum's escaping: a name with a backslash or a newline gets a leading backslash.
+def _sums_line(digest: str, name: str) -> str:
+    # sha256sum's escaping: a line whose name has a backslash or a newline starts with one.
     if "\\" in name or "\n" in name:
-        return "\\" + name.replace("\\", "\\\\").replace("\n", "\\n")
-    return name
+        return "\\" + f"{digest}  " + name.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"{digest}  {name}"
 
 
 def _parse_sums_line(line: str) -> tuple[str, str] | None:
@@ -415,7 +415,7 @@ def _backup(directory: Path) -> Summary:
 
         written.append(directory / SUMS)
         (directory / SUMS).write_text(
-            "".join(f"{digest}  {_sums_name(path)}\n" for digest, path in sums), encoding="utf-8"
+            "".join(_sums_line(digest, path) + "\n" for digest, path in sums), encoding="utf-8"
         )
         manifest = {
             "format": FORMAT,
