@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import subprocess
+import sys
 import zoneinfo
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,6 +29,7 @@ from dateline.importers.wordpress.export import NAMESPACES, cdata, write_wxr
 from dateline.newsroom import actions
 from dateline.newsroom.models import ArticlePage, StandardPage
 from tests.factories import discussion_policy, make_article, make_image, post_guest_comment
+from tests.servers import PROJECT_DIR, server_env
 
 pytestmark = pytest.mark.django_db
 
@@ -536,3 +541,92 @@ def test_queries_do_not_grow_with_the_number_of_stories(section):
     assert ArticlePage.objects.count() == 30
     many = _queries()
     assert len(many) == len(few), "\n".join(many)
+
+
+# --- The command ---------------------------------------------------------------------------
+
+
+def test_the_command_writes_to_stdout_and_counts_on_stderr(newsroom):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_wordpress", stdout=out, stderr=err)
+    parse(out.getvalue().encode())
+    assert (
+        "Exported 7 stories, 2 pages, 4 sections, 2 tags, 6 authors, 3 files and 7 comments."
+        in err.getvalue()
+    )
+
+
+def test_output_file_appears_only_when_complete(newsroom, tmp_path, monkeypatch):
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    target = tmp_path / "site.xml"
+    call_command("export_wordpress", output=str(target), stderr=io.StringIO(), verbosity=0)
+    parse(target.read_bytes())
+
+    from dateline.importers.wordpress import export as export_module
+
+    def fail(self, *args):
+        self.write("<item>half")
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(export_module._Exporter, "items", fail)
+    broken = tmp_path / "broken.xml"
+    with pytest.raises(RuntimeError):
+        call_command("export_wordpress", output=str(broken), stderr=io.StringIO())
+    assert not broken.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site.xml"]
+
+
+# The child process needs committed data, hence a transactional test (see
+# test_import_text_command.py for serialized_rollback).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_console_command_to_stdout_to_a_file_and_into_a_closed_pipe(section, tmp_path):
+    long = tuple("A long paragraph of the story. " * 40 for _ in range(100))
+    for n in range(4):
+        make_article(section, title=f"Story {n}", paragraphs=long)
+    dateline = Path(sys.executable).with_name("dateline")
+
+    result = subprocess.run(
+        [dateline, "export-wordpress"],
+        cwd=PROJECT_DIR,
+        env=server_env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(items(parse(result.stdout), "post")) == 4
+    assert b"Exported 4 stories" in result.stderr
+
+    target = tmp_path / "out" / "site.xml"
+    target.parent.mkdir()
+    result = subprocess.run(
+        [dateline, "export-wordpress", "--output", target],
+        cwd=PROJECT_DIR,
+        env=server_env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b""
+    assert len(items(parse(target.read_bytes()), "post")) == 4
+    assert [p.name for p in target.parent.iterdir()] == ["site.xml"]
+
+    # `| head`: the reader stops after a few bytes; no traceback follows.
+    process = subprocess.Popen(
+        [dateline, "export-wordpress"],
+        cwd=PROJECT_DIR,
+        env=server_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.read(100)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert b"Traceback" not in stderr
+    assert b"closed before the export was complete" in stderr
+    assert process.returncode == 1
