@@ -582,6 +582,30 @@ class _Converter:
     # Block editor ------------------------------------------------------------------------
 
     def block(self, node: _Node) -> None:
+        start = len(self.blocks)
+        self.core_or_other(node)
+        self.own_fields(node, self.blocks[start:])
+
+    def own_fields(self, node: _Node, made: list[Block]) -> None:
+        """Fields Dateline's own export writes as block attributes that WordPress ignores
+        (``dateline export-wordpress``), where WordPress's markup cannot keep two apart: a
+        picture's caption and credit, a quotation's speaker and role. They make a round trip
+        exact."""
+        fields = {
+            "image": {"datelineCaption": "caption", "datelineCredit": "credit"},
+            "quote": {"datelineSpeaker": "speaker", "datelineRole": "role"},
+        }
+        for block in made:
+            wanted = fields.get(block.type)
+            if not wanted or not isinstance(block.value, dict):
+                continue
+            for attr, name in wanted.items():
+                value = node.attrs.get(attr)
+                if isinstance(value, str):
+                    block.value[name] = value
+            break  # the attributes describe the block's first picture or quotation
+
+    def core_or_other(self, node: _Node) -> None:
         namespace, _sep, short = node.name.partition("/")
         attrs = node.attrs
         if namespace == "core-embed":

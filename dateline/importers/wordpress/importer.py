@@ -12,6 +12,7 @@ changed, and a run that was interrupted carries on where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -652,7 +654,10 @@ def _categories_parents_first(terms: list[wxr.Term]) -> list[wxr.Term]:
 
 def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
     slug = unquote(term.slug) or slugify(term.name, allow_unicode=True)
-    parent = run.sections.get(term.parent_slug) if term.parent_slug else None
+    # Dateline's own export keeps a section's slug apart from its nicename, which must be
+    # unique across the whole site in WordPress.
+    page_slug = unquote(term.meta.get("_dateline_slug", "")) or slug
+    parent = run.sections.get(unquote(term.parent_slug)) if term.parent_slug else None
     parent_page: Page = parent or run.home
     digest = _digest(term.name, term.description, term.parent_slug)
     row = run.memory.get(Kind.CATEGORY, slug)
@@ -661,7 +666,7 @@ def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
     )
     if section is None and parent_page.pk:
         # A section the site already has under the same parent (the newsroom's own "world").
-        section = SectionPage.objects.child_of(parent_page).filter(slug=slug).first()
+        section = SectionPage.objects.child_of(parent_page).filter(slug=page_slug).first()
         if section is not None and not run.dry_run:
             run.memory.remember(Kind.CATEGORY, slug, section.pk, digest)
             run.report.count("category", "matched")
@@ -679,7 +684,7 @@ def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
                 parent=parent_page,
                 title=(term.name or slug)[:MAX_TITLE],
                 description=term.description,
-                slug=slug,
+                slug=page_slug,
             )
             run.memory.remember(Kind.CATEGORY, slug, section.pk, digest)
             _redirect_category(run, section, slug=slug, term=term)
@@ -820,6 +825,60 @@ class _ArticleFields(TypedDict):
     lead_image: AbstractImage | None
     language: str
     comments_enabled: bool
+    dateline_place: str
+    dateline_source: str
+    lead_image_caption: str
+    lead_image_credit: str
+
+
+@dataclass(frozen=True)
+class _OwnFields:
+    """What Dateline's own export (``export-wordpress``) keeps in ``_dateline_*`` postmeta,
+    which WordPress has no field for; empty for any other export."""
+
+    from_dateline: bool = False
+    bylines: list[Author | str] | None = None
+    published_at: datetime.datetime | None = None  # None: "the time of first publication"
+    language: str = ""
+    place: str = ""
+    source: str = ""
+    lead_caption: str = ""
+    lead_credit: str = ""
+
+
+def _dateline_fields(run: _Run, item: wxr.Item) -> _OwnFields:
+    meta = item.meta
+    if not any(key.startswith("_dateline_") for key in meta):
+        return _OwnFields()
+    bylines: list[Author | str] | None = None
+    try:
+        listed = json.loads(meta.get("_dateline_bylines", "null"))
+    except ValueError:
+        listed = None
+    if isinstance(listed, list):
+        bylines = []
+        for entry in listed:
+            if isinstance(entry, dict) and isinstance(entry.get("author"), str):
+                found = run.authors.get(entry["author"])
+                if found is not None:
+                    bylines.append(found)
+            elif isinstance(entry, dict) and isinstance(entry.get("guest"), str):
+                bylines.append(entry["guest"][:150])
+    published = None
+    with contextlib.suppress(ValueError):
+        published = datetime.datetime.fromisoformat(meta.get("_dateline_published_at", "").strip())
+    languages = {code for code, _name in settings.LANGUAGES}
+    language = meta.get("_dateline_language", "").strip()
+    return _OwnFields(
+        from_dateline=True,
+        bylines=bylines,
+        published_at=published if published is not None and published.tzinfo else None,
+        language=language if language in languages else "",
+        place=meta.get("_dateline_place", "")[:100],
+        source=meta.get("_dateline_source", "")[:150],
+        lead_caption=meta.get("_dateline_lead_image_caption", "")[:300],
+        lead_credit=meta.get("_dateline_lead_image_credit", "")[:150],
+    )
 
 
 def _import_post(run: _Run, item: wxr.Item) -> None:
@@ -852,16 +911,23 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
             if t.name and (unquote(t.slug) or slugify(t.name)) != section_slug
         }
     )
+    own = _dateline_fields(run, item)
     fields: _ArticleFields = {
         "title": _title(item),
         "body": converted.blocks,
-        "bylines": [author] if author is not None else ([item.creator] if item.creator else []),
+        "bylines": own.bylines
+        if own.bylines is not None
+        else ([author] if author is not None else ([item.creator] if item.creator else [])),
         "standfirst": standfirst,
-        "published_at": at,
+        "published_at": own.published_at if own.from_dateline else at,
         "tags": [t[:100] for t in tags],
         "lead_image": lead,
-        "language": "",
+        "language": own.language,
         "comments_enabled": item.comment_status != "closed",
+        "dateline_place": own.place,
+        "dateline_source": own.source,
+        "lead_image_caption": own.lead_caption,
+        "lead_image_credit": own.lead_credit,
     }
     digest = _digest(
         fields["title"],
@@ -877,6 +943,7 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
         thumbnail_id,
         run.media.resolved,
         item.comment_status,
+        sorted((k, v) for k, v in item.meta.items() if k.startswith("_dateline_")),
     )
     row = run.memory.get(Kind.POST, item.wp_id)
     article = (
@@ -1082,7 +1149,8 @@ def _import_discussion(
                 name=c.author,
                 email=c.email,
                 website=c.url,
-                body=comment_markdown(c.content),
+                # Dateline's own export keeps the Markdown a reader typed beside the HTML.
+                body=c.meta.get("_dateline_body") or comment_markdown(c.content),
                 status=status,
                 created_at=_comment_time(run, c),
                 ip_address=c.ip,

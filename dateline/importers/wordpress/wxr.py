@@ -83,6 +83,7 @@ class Term:
     parent_slug: str
     description: str
     line: int
+    meta: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Comment:
     parent_id: str  # "0" for none
     user_id: str
     line: int
+    meta: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,18 @@ def _wp_id(fields: dict[tuple[str, str], etree._Element], link: str, guid: str) 
     return ""
 
 
+def _meta(el: etree._Element, name: str) -> dict[str, str]:
+    """``wp:postmeta``/``wp:commentmeta``/``wp:termmeta`` children as a dict."""
+    found: dict[str, str] = {}
+    for child in el:
+        if isinstance(child.tag, str) and _kind(child.tag) == ("wp", name):
+            m = _children(child)
+            key = _field(m, "wp", "meta_key")
+            if key:
+                found[key] = _text(m.get(("wp", "meta_value")))
+    return found
+
+
 def _comment(el: etree._Element) -> Comment:
     f = _children(el)
     return Comment(
@@ -236,13 +250,14 @@ def _comment(el: etree._Element) -> Comment:
         parent_id=_field(f, "wp", "comment_parent") or "0",
         user_id=_field(f, "wp", "comment_user_id") or "0",
         line=el.sourceline or 0,
+        meta=_meta(el, "commentmeta"),
     )
 
 
 def _item(el: etree._Element, line: int) -> Item:
     f = _children(el)
     terms: list[ItemTerm] = []
-    meta: dict[str, str] = {}
+    meta = _meta(el, "postmeta")
     comments: list[Comment] = []
     for child in el:
         if not isinstance(child.tag, str):
@@ -257,11 +272,6 @@ def _item(el: etree._Element, line: int) -> Item:
                     name=(child.text or "").strip(),
                 )
             )
-        elif ns == "wp" and local == "postmeta":
-            m = _children(child)
-            key = _field(m, "wp", "meta_key")
-            if key:
-                meta[key] = _text(m.get(("wp", "meta_value")))
         elif ns == "wp" and local == "comment":
             comments.append(_comment(child))
     link, guid = _field(f, "", "link"), _field(f, "", "guid")
@@ -319,6 +329,7 @@ def _term(el: etree._Element, local: str) -> Term:
             parent_slug=_field(f, "wp", "category_parent"),
             description=_field(f, "wp", "category_description"),
             line=el.sourceline or 0,
+            meta=_meta(el, "termmeta"),
         )
     if local == "tag":
         return Term(
