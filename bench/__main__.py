@@ -392,6 +392,11 @@ def main() -> None:
 
         profile_post.main(sys.argv[2:])
         return
+    if command == "import-wordpress":
+        from bench import import_wordpress
+
+        import_wordpress.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -14,6 +14,11 @@
 #                                     and Redis round trips for a first-time and a returning
 #                                     guest, and a cProfile of the path (--n, --top,
 #                                     --no-postgres). bench/profile_post.py
+#   bash bench/run.sh import-wordpress  a generated WordPress export (10,000 posts, 100,000
+#                                     comments) imported into an empty site, then again:
+#                                     wall time and peak memory, SQLite then PostgreSQL +
+#                                     Redis (--posts, --comments, --no-postgres).
+#                                     bench/import_wordpress.py
 #   bash bench/run.sh servers         production server candidates side by side (gunicorn,
 #                                     granian): 200 slow clients vs /healthz, cached page,
 #                                     POST, memory, SIGHUP under load. bench/servers.py

@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,7 @@ from dateline.discussion.models import (
     Reaction,
     Report,
     Thread,
+    shown_to_readers,
 )
 from dateline.discussion.reasons import Reason, reason
 from dateline.discussion.reasons import reason as held_because
@@ -1281,23 +1282,48 @@ def _archived_commenters(
 def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
     """Counters after an archive's comments came in: the thread's, their top-level comments'
     and their commenters', counted from the rows (an import may add, approve and trash in one
-    go; counting is exact where adding up deltas would repeat ``_count`` for each)."""
-    shown = Comment.objects.approved().filter(thread=thread)
-    Thread.objects.filter(pk=thread.pk).update(
-        approved_count=shown.count(),
-        pending_count=Comment.objects.awaiting_moderation().filter(thread=thread).count(),
-        last_comment_at=Subquery(shown.order_by("-created_at").values("created_at")[:1]),
+    go; counting is exact where adding up deltas would repeat ``_count`` for each). One
+    aggregate query per kind of counter, and only rows whose count changed are written."""
+    shown = shown_to_readers()
+    counts = Comment.objects.filter(thread=thread).aggregate(
+        approved=Count("pk", filter=shown),
+        pending=Count("pk", filter=Q(status=Comment.Status.PENDING)),
+        last=Max("created_at", filter=shown),
     )
-    roots = {c.root_id for c in touched if c.root_id} | {c.pk for c in touched if not c.root_id}
-    for root_id in roots:
-        Comment.objects.filter(pk=root_id).update(
-            approved_reply_count=Comment.objects.approved().filter(root_id=root_id).count()
+    Thread.objects.filter(pk=thread.pk).update(
+        approved_count=counts["approved"],
+        pending_count=counts["pending"],
+        last_comment_at=counts["last"],
+    )
+    roots = {c.root_id or c.pk for c in touched}
+    replies = dict(
+        Comment.objects.filter(shown, root_id__in=roots)
+        .values("root_id")
+        .annotate(n=Count("pk"))
+        .values_list("root_id", "n")
+    )
+    stale_roots = [
+        Comment(pk=pk, approved_reply_count=replies.get(pk, 0))
+        for pk, count in Comment.objects.filter(pk__in=roots).values_list(
+            "pk", "approved_reply_count"
         )
-    for commenter_id in {c.commenter_id for c in touched}:
-        Commenter.objects.filter(pk=commenter_id).update(
-            approved_comment_count=Comment.objects.approved()
-            .filter(commenter_id=commenter_id)
-            .count()
+        if count != replies.get(pk, 0)
+    ]
+    Comment.objects.bulk_update(stale_roots, ["approved_reply_count"], batch_size=500)
+    people = {c.commenter_id for c in touched}
+    approved = dict(
+        Comment.objects.filter(shown, commenter_id__in=people)
+        .values("commenter_id")
+        .annotate(n=Count("pk"))
+        .values_list("commenter_id", "n")
+    )
+    stale_people = [
+        Commenter(pk=pk, approved_comment_count=approved.get(pk, 0))
+        for pk, count in Commenter.objects.filter(pk__in=people).values_list(
+            "pk", "approved_comment_count"
         )
+        if count != approved.get(pk, 0)
+    ]
+    Commenter.objects.bulk_update(stale_people, ["approved_comment_count"], batch_size=500)
     if touched:
         page_invalidation.comment_changed(touched[0])

@@ -379,15 +379,19 @@ def set_publication(*, page: Page, publication: Publication) -> None:
     goes live, so there is no moment in which a protected page is public."""
     _set_restriction(page, password=publication.password, private=publication.private)
     specific = page.specific
-    draft = specific.get_latest_revision_as_object()
+    latest = specific.latest_revision
     if publication.state == "live":
         at = publication.at or timezone.now()
-        draft.first_published_at = at
-        draft.go_live_at = None
-        draft.save_revision().publish()
+        if latest is None or latest.content.get("go_live_at"):
+            draft = specific.get_latest_revision_as_object()
+            draft.go_live_at = None
+            latest = draft.save_revision()
+        # The revision just written holds the content: publishing it makes no second one.
+        latest.publish()
         # Wagtail stamps the moment of publishing; an archive item was last published then.
         Page.objects.filter(pk=page.pk).update(first_published_at=at, last_published_at=at)
     elif publication.state == "scheduled":
+        draft = specific.get_latest_revision_as_object()
         draft.go_live_at = publication.at
         draft.save_revision().publish()  # with go_live_at ahead, Wagtail only schedules it
     elif specific.live:
