@@ -22,7 +22,42 @@ from pathlib import Path
 from bench.harness import ROOT, machine, postgres_and_redis, say
 
 RESULTS = ROOT / "bench" / "results"
-WORDS = ["river", "ferry", "council", "harbour", "market", "delta", "bridge", "water", "season", "crossing", "boats", "town", "report", "minister", "budget", "school", "farmers", "rain", "flood", "road", "repair", "night", "morning", "families", "witnesses", "port", "office", "timetable", "engineers", "silt", "dredging", "election", "vote", "summer"]
+WORDS = [
+    "river",
+    "ferry",
+    "council",
+    "harbour",
+    "market",
+    "delta",
+    "bridge",
+    "water",
+    "season",
+    "crossing",
+    "boats",
+    "town",
+    "report",
+    "minister",
+    "budget",
+    "school",
+    "farmers",
+    "rain",
+    "flood",
+    "road",
+    "repair",
+    "night",
+    "morning",
+    "families",
+    "witnesses",
+    "port",
+    "office",
+    "timetable",
+    "engineers",
+    "silt",
+    "dredging",
+    "election",
+    "vote",
+    "summer",
+]
 
 
 def _sentence(rng: random.Random, n: int) -> str:

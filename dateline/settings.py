@@ -403,6 +403,8 @@ STATIC_ROOT = env.static_root()
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_str("DATELINE_MEDIA_ROOT") or DATA_DIR / "media")
+# The largest export the admin's "Import a site" page accepts (docs/importing.md).
+DATELINE_IMPORT_MAX_MB = env.get_int("DATELINE_IMPORT_MAX_MB", 512, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Export files uploaded for import hold readers' emails and IP addresses: kept beside the

@@ -43,9 +43,18 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permission_policies import ModelPermissionPolicy
 
 from dateline.discussion import actions
-from dateline.discussion.models import Ban, Comment, Commenter, DiscussionSettings, Report, Thread
+from dateline.discussion.models import (
+    Ban,
+    Comment,
+    Commenter,
+    DiscussionSettings,
+    Mention,
+    Report,
+    Thread,
+)
 from dateline.server.requeststate import Slot
 
 MODERATE_PERMISSION = "discussion.change_comment"
@@ -794,3 +803,33 @@ queue_view = moderator_required(CommentQueueView.as_view())
 queue_results_view = moderator_required(CommentQueueView.as_view(results_only=True))
 edit_view = moderator_required(CommentEditView.as_view())
 ban_author_view = moderator_required(BanAuthorView.as_view())
+
+
+class MentionPermissionPolicy(ModelPermissionPolicy):
+    """Mentions only ever come from an import: editors look, change the status or delete."""
+
+    def user_has_permission(self, user: Any, action: str) -> bool:
+        return action != "add" and super().user_has_permission(user, action)
+
+
+class MentionViewSet(ModelViewSet):
+    """Pingbacks and trackbacks an import brought in (``Mention``): listed for moderators,
+    never shown under the story."""
+
+    model = Mention
+    name = "discussion_mentions"
+    url_prefix = "discussion/mentions"
+    icon = "link"
+    add_to_admin_menu = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    form_fields = ["status"]
+    list_display = ["__str__", "kind", "source_url", "thread", "status", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["source_title", "source_url", "excerpt"]
+    search_backend_name = None
+
+    def construct_view(
+        self, view_class: type[Any], **kwargs: Any
+    ) -> Callable[..., HttpResponseBase]:
+        return moderator_required(super().construct_view(view_class, **kwargs))

@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem
+from wagtail.permissions import register_permission_policy
 
 from dateline.discussion import admin_views
+from dateline.discussion.models import Mention
 
 
 @hooks.register("register_admin_urls")
@@ -31,6 +33,14 @@ def register_admin_urls() -> list[URLPattern | URLResolver]:
 @hooks.register("register_admin_viewset")
 def register_ban_viewset() -> admin_views.BanViewSet:
     return admin_views.BanViewSet()
+
+
+register_permission_policy(Mention, admin_views.MentionPermissionPolicy(Mention))
+
+
+@hooks.register("register_admin_viewset")
+def register_mention_viewset() -> admin_views.MentionViewSet:
+    return admin_views.MentionViewSet()
 
 
 @hooks.register("register_admin_viewset")

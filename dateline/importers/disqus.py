@@ -49,6 +49,7 @@ from dateline.discussion.api_access import allowed_origins
 from dateline.discussion.errors import NotAllowed
 from dateline.discussion.models import Comment, DiscussionSettings
 from dateline.importers import selectors
+from dateline.importers.errors import UnreadableFile
 from dateline.importers.models import ImportedItem
 from dateline.importers.report import Memory, Progress, Report
 from dateline.importers.wordpress.comment_text import comment_markdown
@@ -65,12 +66,8 @@ _DSQ_ID = f"{{{INTERNALS_NS}}}id"
 BATCH_POSTS = 20_000
 
 
-class DisqusError(Exception):
+class DisqusError(UnreadableFile):
     """The file cannot be read as a Disqus export; ``str()`` is ``FILE:LINE: what``."""
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 # Reading ----------------------------------------------------------------------------------

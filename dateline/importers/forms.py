@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dateline.importers import selectors
+from dateline.importers import runs, selectors
+from dateline.importers.models import ImportRun
 from dateline.importers.wiretext import MAX_FILE_BYTES, WireStory, WireTextError, parse_wire_bytes
 from dateline.newsroom.models import SectionPage
 
@@ -86,3 +88,60 @@ class UploadForm(forms.Form):
             except WireTextError as error:
                 parsed.append(error)
         return parsed
+
+
+class SiteImportForm(forms.Form):
+    """A whole site's export for the worker to import: the file, its format, and whether only
+    to report what would happen."""
+
+    export_file = forms.FileField(
+        label=_("Export file"),
+        widget=forms.FileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+    format = forms.ChoiceField(label=_("Format"), widget=forms.RadioSelect)
+    dry_run = forms.BooleanField(
+        label=_("Dry run"),
+        required=False,
+        help_text=_("Read everything and report what would happen, writing nothing."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        format_field = cast(forms.ChoiceField, self.fields["format"])
+        format_field.choices = runs.available_formats()
+        format_field.initial = ImportRun.Format.WORDPRESS
+        self.fields["export_file"].help_text = gettext(
+            "The exported .xml file, at most %(size)s MB."
+        ) % {"size": settings.DATELINE_IMPORT_MAX_MB}
+
+    def clean_export_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["export_file"]
+        name = upload.name or ""
+        # Only plain XML: a compressed export would make the size limit mean something else
+        # (and could unpack to far more than it says).
+        if not name.lower().endswith(".xml"):
+            raise forms.ValidationError(
+                _("Upload the export as an .xml file (unpack a .zip or .gz first)."),
+                code="extension",
+            )
+        limit = settings.DATELINE_IMPORT_MAX_MB * 1024 * 1024
+        if upload.size is not None and upload.size > limit:
+            raise forms.ValidationError(
+                _(
+                    "This file is %(size)s MB; the most this page accepts is %(limit)s MB. "
+                    "Import it with the dateline import-wordpress command instead."
+                ),
+                code="too_large",
+                params={
+                    "size": f"{upload.size / (1024 * 1024):,.1f}",
+                    "limit": settings.DATELINE_IMPORT_MAX_MB,
+                },
+            )
+        upload.seek(0)
+        start = upload.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
+        upload.seek(0)
+        if not start.startswith(b"<"):
+            raise forms.ValidationError(
+                _("This file is not XML: an export starts with <?xml or <rss."), code="not_xml"
+            )
+        return upload

@@ -69,6 +69,11 @@ class ImportRun(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    # Each start (the first, and every "run again") is one attempt; the task is given its
+    # number and writes nothing once a newer attempt has begun, so a worker thought dead that
+    # wakes up cannot overwrite the run it was replaced in.
+    attempt = models.PositiveIntegerField(_("attempt"), default=1)
     done = models.PositiveIntegerField(_("items done"), default=0)
     total = models.PositiveIntegerField(_("items in the file"), default=0)
     report = models.JSONField(_("report"), default=dict, blank=True)
@@ -81,7 +86,10 @@ class ImportRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # Moved on with every progress write: a run "running" whose heartbeat is old is stalled.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

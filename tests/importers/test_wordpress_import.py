@@ -414,3 +414,17 @@ def test_a_section_never_takes_an_address_the_site_answers_itself(home):
         section = newsroom.create_section(parent=home, title=title)
         assert section.slug == f"{title.lower()}-2"
     assert newsroom.create_section(parent=home, title="Ports").slug == "ports"
+
+
+def test_moderators_see_pingbacks_in_the_admin_but_cannot_make_one(home, uploads):
+    from django.contrib.auth.models import User
+
+    run(str(FIXTURE), "--media-dir", str(uploads))
+    admin = User.objects.create_superuser("editor", "editor@example.org", "x")
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/discussion/mentions/")
+    assert listing.status_code == 200
+    assert b"https://delta-weekly.example/crossings/" in listing.content
+    assert b"/admin/discussion/mentions/new/" not in listing.content
+    assert client.get("/admin/discussion/mentions/new/").status_code in {302, 403}

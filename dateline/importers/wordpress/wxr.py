@@ -26,18 +26,16 @@ from urllib.parse import parse_qs, urlsplit
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from dateline.importers.errors import UnreadableFile
+
 _WP_NS = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 _EXCERPT_NS = re.compile(r"^https?://wordpress\.org/export/1\.\d+/excerpt/$")
 _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
 
 
-class WXRError(Exception):
+class WXRError(UnreadableFile):
     """The file cannot be read as a WordPress export; ``str()`` is ``FILE:LINE: what``."""
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 @dataclass(frozen=True)
