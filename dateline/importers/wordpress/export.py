@@ -598,7 +598,14 @@ class _Exporter:
         from dateline.newsroom.models import NewsroomSettings
 
         now = timezone.now()
-        tagline = NewsroomSettings.for_site(self.site).tagline
+        # Read, never created: for_site() would INSERT the row, and on PostgreSQL the export
+        # runs in a read-only snapshot.
+        tagline = (
+            NewsroomSettings.objects.filter(site=self.site)
+            .values_list("tagline", flat=True)
+            .first()
+            or ""
+        )
         language = settings.LANGUAGE_CODE.split("-")
         language_tag = "-".join([language[0], *(part.upper() for part in language[1:])])
         namespaces = "".join(f'\n\txmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
