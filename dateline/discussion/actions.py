@@ -1279,6 +1279,25 @@ def _archived_commenters(
     return found
 
 
+def _recount_shown[Counted: (Comment, Commenter)](
+    model: type[Counted], counter: str, *, by: str, ids: set[int]
+) -> None:
+    """Set ``model.counter`` for the rows ``ids`` to the number of shown comments whose ``by``
+    is that row: one grouped count, and an UPDATE only for the rows that were wrong."""
+    counted = dict(
+        Comment.objects.filter(shown_to_readers(), **{f"{by}__in": ids})
+        .values(by)
+        .annotate(n=Count("pk"))
+        .values_list(by, "n")
+    )
+    stale: list[Counted] = [
+        model(pk=pk, **{counter: counted.get(pk, 0)})
+        for pk, value in model.objects.filter(pk__in=ids).values_list("pk", counter)
+        if value != counted.get(pk, 0)
+    ]
+    model.objects.bulk_update(stale, [counter], batch_size=500)
+
+
 def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
     """Counters after an archive's comments came in: the thread's, their top-level comments'
     and their commenters', counted from the rows (an import may add, approve and trash in one
@@ -1295,35 +1314,14 @@ def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
         pending_count=counts["pending"],
         last_comment_at=counts["last"],
     )
-    roots = {c.root_id or c.pk for c in touched}
-    replies = dict(
-        Comment.objects.filter(shown, root_id__in=roots)
-        .values("root_id")
-        .annotate(n=Count("pk"))
-        .values_list("root_id", "n")
+    _recount_shown(
+        Comment, "approved_reply_count", by="root_id", ids={c.root_id or c.pk for c in touched}
     )
-    stale_roots = [
-        Comment(pk=pk, approved_reply_count=replies.get(pk, 0))
-        for pk, count in Comment.objects.filter(pk__in=roots).values_list(
-            "pk", "approved_reply_count"
-        )
-        if count != replies.get(pk, 0)
-    ]
-    Comment.objects.bulk_update(stale_roots, ["approved_reply_count"], batch_size=500)
-    people = {c.commenter_id for c in touched}
-    approved = dict(
-        Comment.objects.filter(shown, commenter_id__in=people)
-        .values("commenter_id")
-        .annotate(n=Count("pk"))
-        .values_list("commenter_id", "n")
+    _recount_shown(
+        Commenter,
+        "approved_comment_count",
+        by="commenter_id",
+        ids={c.commenter_id for c in touched},
     )
-    stale_people = [
-        Commenter(pk=pk, approved_comment_count=approved.get(pk, 0))
-        for pk, count in Commenter.objects.filter(pk__in=people).values_list(
-            "pk", "approved_comment_count"
-        )
-        if count != approved.get(pk, 0)
-    ]
-    Commenter.objects.bulk_update(stale_people, ["approved_comment_count"], batch_size=500)
     if touched:
         page_invalidation.comment_changed(touched[0])
