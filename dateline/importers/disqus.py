@@ -513,13 +513,6 @@ def _archived(run: _Run, thread: Thread, posts: list[Post]) -> list[discussion.A
     return archived
 
 
-def _known(memory: Memory, keys: list[str]) -> dict[str, Comment]:
-    """The comments earlier imports of this forum made, by Disqus id."""
-    rows = memory.many(Kind.COMMENT, keys)
-    by_pk = {row.object_id: key for key, row in rows.items() if row.object_id}
-    return {by_pk[c.pk]: c for c in Comment.objects.filter(pk__in=list(by_pk))}
-
-
 def _already_here(
     target: targets.Target, items: list[discussion.ArchivedComment], known: dict[str, Comment]
 ) -> dict[str, Comment]:
@@ -554,7 +547,7 @@ def _import_thread(run: _Run, thread: Thread, match: Match, posts: list[Post]) -
     memory = run.memory(thread.forum)
     target = match.target(run.embed_origins)
     items = _archived(run, thread, posts)
-    known = _known(memory, [item.key for item in items])
+    known = memory.comments([item.key for item in items])
     here = _already_here(target, items, known)
     if here:
         run.report.count("comment", "matched", len(here))

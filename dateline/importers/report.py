@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from dateline.discussion.models import Comment
 from dateline.importers.models import ImportedItem
 
 # Called with (items done, items in the file) as an import goes: the command's progress bar.
@@ -141,6 +142,12 @@ class Memory:
             return {}
         rows = ImportedItem.objects.filter(source=self.source, kind=kind, source_id__in=ids)
         return {row.source_id: row for row in rows}
+
+    def comments(self, ids: Iterable[str]) -> dict[str, Comment]:
+        """The comments earlier imports of this source made, by their id there."""
+        rows = self.many(ImportedItem.Kind.COMMENT, ids)
+        key_of = {row.object_id: key for key, row in rows.items() if row.object_id}
+        return {key_of[c.pk]: c for c in Comment.objects.filter(pk__in=key_of)} if key_of else {}
 
     def remember(self, kind: str, source_id: str, object_id: int | None, digest: str = "") -> None:
         ImportedItem.objects.update_or_create(

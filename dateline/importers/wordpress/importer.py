@@ -963,19 +963,7 @@ def _import_comments(run: _Run, item: wxr.Item, article: ArticlePage) -> None:
 def _import_discussion(
     run: _Run, item: wxr.Item, article: ArticlePage, comments: list[wxr.Comment]
 ) -> None:
-    known_rows = run.memory.many(Kind.COMMENT, [c.wp_id for c in comments])
-    known = (
-        {
-            key: comment
-            for comment in Comment.objects.filter(
-                pk__in=[r.object_id for r in known_rows.values() if r.object_id]
-            )
-            for key, row in known_rows.items()
-            if row.object_id == comment.pk
-        }
-        if known_rows
-        else {}
-    )
+    known = run.memory.comments(c.wp_id for c in comments)
     archived = []
     for c in comments:
         status = _COMMENT_STATUS.get(c.approved.strip().lower())
