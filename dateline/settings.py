@@ -156,6 +156,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.facebook",
     "allauth.socialaccount.providers.twitter_oauth2",
     "allauth.socialaccount.providers.openid_connect",
+    # Last: it wraps the indexing receivers that modelsearch and Wagtail connect when ready.
+    "dateline.server.indexing.IndexingConfig",
 ]
 
 MIDDLEWARE = [

@@ -130,14 +130,24 @@ class Memory:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        # A first import of a source (the common case: an archive of thousands of items)
+        # asks the table nothing: only ids written since could be there.
+        self._rows_before = ImportedItem.objects.filter(source=source).exists()
+        self._written: set[tuple[str, str]] = set()
+
+    def _maybe_known(self, kind: str, ids: Iterable[str]) -> list[str]:
+        ids = list(ids)
+        return ids if self._rows_before else [i for i in ids if (kind, i) in self._written]
 
     def get(self, kind: str, source_id: str) -> ImportedItem | None:
+        if not self._maybe_known(kind, [source_id]):
+            return None
         return ImportedItem.objects.filter(
             source=self.source, kind=kind, source_id=source_id
         ).first()
 
     def many(self, kind: str, ids: Iterable[str]) -> dict[str, ImportedItem]:
-        ids = list(ids)
+        ids = self._maybe_known(kind, ids)
         if not ids:
             return {}
         rows = ImportedItem.objects.filter(source=self.source, kind=kind, source_id__in=ids)
@@ -150,14 +160,19 @@ class Memory:
         return {key_of[c.pk]: c for c in Comment.objects.filter(pk__in=key_of)} if key_of else {}
 
     def remember(self, kind: str, source_id: str, object_id: int | None, digest: str = "") -> None:
-        ImportedItem.objects.update_or_create(
-            source=self.source,
-            kind=kind,
-            source_id=source_id,
-            defaults={"object_id": object_id, "digest": digest, "imported_at": timezone.now()},
-        )
+        fields = {"object_id": object_id, "digest": digest, "imported_at": timezone.now()}
+        if self._maybe_known(kind, [source_id]):
+            ImportedItem.objects.update_or_create(
+                source=self.source, kind=kind, source_id=source_id, defaults=fields
+            )
+        else:
+            ImportedItem.objects.create(
+                source=self.source, kind=kind, source_id=source_id, **fields
+            )
+        self._written.add((kind, source_id))
 
     def remember_many(self, kind: str, rows: dict[str, int]) -> None:
+        self._written.update((kind, k) for k in rows)
         ImportedItem.objects.bulk_create(
             [
                 ImportedItem(source=self.source, kind=kind, source_id=k, object_id=v)

@@ -20,7 +20,7 @@ import logging
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,7 @@ from dateline.importers.wordpress.comment_text import comment_markdown
 from dateline.newsroom import actions as newsroom
 from dateline.newsroom.models import ArticlePage, Author, HomePage, SectionPage, StandardPage
 from dateline.notifications import actions as notifications
+from dateline.server import indexing
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +417,8 @@ def _guarded(run: _Run, kind: str, wp_id: str, line: int, work: Callable[[], obj
     """Run one item's import; a database or validation failure is reported against the item
     and the run goes on (the item's transaction is rolled back: nothing half-written)."""
     try:
-        work()
+        with transaction.atomic(), indexing.batched():
+            work()
     except (DatabaseError, ValueError, TypeError, LookupError) as error:
         logger.exception("WordPress import: %s %s failed", kind, wp_id)
         run.report.fail(
@@ -1054,22 +1056,25 @@ def _old_path(url: str) -> str:
     return Redirect.normalise_path(f"{path}?{parts.query}" if parts.query else path)
 
 
-def _add_redirect(run: _Run, old: str, *, page: Page | None = None, link: str = "") -> None:
-    """A permanent redirect from ``old`` (a path of the old site) to ``page`` (followed
-    wherever editors move it) or ``link``. Not for an address the page itself answers at."""
-    if not old or old == "/" or len(old) > 255:
+def _add_redirects(
+    run: _Run, olds: Iterable[str], *, page: Page | None = None, link: str = ""
+) -> None:
+    """Permanent redirects from ``olds`` (paths of the old site) to ``page`` (followed
+    wherever editors move it) or ``link``; not from an address the page itself answers at.
+    One query for those that exist, one insert for the rest."""
+    own = Redirect.normalise_path(page.get_url() or page.url_path) if page is not None else ""
+    wanted = {old for old in olds if old and old not in {"/", own} and len(old) <= 255}
+    if not wanted:
         return
-    if page is not None and Redirect.normalise_path(page.get_url() or page.url_path) == old:
-        return
-    Redirect.objects.update_or_create(
-        old_path=old,
-        site=None,
-        defaults={
-            "is_permanent": True,
-            "redirect_page": page,
-            "redirect_link": "" if page is not None else link,
-        },
-    )
+    target = {"is_permanent": True, "redirect_page": page, "redirect_link": "" if page else link}
+    existing = Redirect.objects.filter(site=None, old_path__in=wanted)
+    for redirect in existing:
+        wanted.discard(redirect.old_path)
+        if any(getattr(redirect, k) != v for k, v in target.items()):
+            for k, v in target.items():
+                setattr(redirect, k, v)
+            redirect.save()
+    Redirect.objects.bulk_create(Redirect(old_path=old, site=None, **target) for old in wanted)
 
 
 def _redirect_item(run: _Run, item: wxr.Item, page: Page, at: datetime.datetime | None) -> None:
@@ -1087,19 +1092,17 @@ def _redirect_item(run: _Run, item: wxr.Item, page: Page, at: datetime.datetime 
         olds.add(Redirect.normalise_path(f"/{item.date:%Y/%m/%d}/{slug}/"))
     if item.guid and "?" in item.guid:
         olds.add(_old_path(item.guid))
-    for old in olds:
-        _add_redirect(run, old, page=page)
+    _add_redirects(run, olds, page=page)
 
 
 def _redirect_category(run: _Run, section: SectionPage, *, slug: str, term: wxr.Term) -> None:
     path = "/".join(_category_path(run, term.slug) or [slug])
-    _add_redirect(run, Redirect.normalise_path(f"/category/{path}/"), page=section)
+    olds = [f"/category/{path}/"] + ([f"/?cat={term.term_id}"] if term.term_id else [])
+    _add_redirects(run, map(Redirect.normalise_path, olds), page=section)
     section_url = section.get_url() or section.url_path
-    _add_redirect(
-        run, Redirect.normalise_path(f"/category/{path}/feed/"), link=f"{section_url}feed/rss/"
+    _add_redirects(
+        run, [Redirect.normalise_path(f"/category/{path}/feed/")], link=f"{section_url}feed/rss/"
     )
-    if term.term_id:
-        _add_redirect(run, Redirect.normalise_path(f"/?cat={term.term_id}"), page=section)
 
 
 def _site_redirects(run: _Run) -> None:
@@ -1107,16 +1110,15 @@ def _site_redirects(run: _Run) -> None:
     if run.dry_run:
         return
     with transaction.atomic():
-        _add_redirect(run, "/feed", link="/feed/rss/")
-        _add_redirect(run, "/feed/atom", link="/feed/atom/")
-        _add_redirect(run, "/comments/feed", link="/feed/rss/")
+        _add_redirects(run, ["/feed", "/comments/feed"], link="/feed/rss/")
+        _add_redirects(run, ["/feed/atom"], link="/feed/atom/")
         for term in run.found.terms:
             if term.taxonomy == "post_tag" and term.slug:
                 tag, _created = Tag.objects.get_or_create(
                     name=term.name[:100] or term.slug, defaults={"slug": unquote(term.slug)[:100]}
                 )
-                for old in (f"/tag/{term.slug}/", f"/tag/{term.slug}/feed/", f"/?tag={term.slug}"):
-                    _add_redirect(run, Redirect.normalise_path(old), link=f"/tags/{tag.slug}/")
+                olds = (f"/tag/{term.slug}/", f"/tag/{term.slug}/feed/", f"/?tag={term.slug}")
+                _add_redirects(run, map(Redirect.normalise_path, olds), link=f"/tags/{tag.slug}/")
 
 
 __all__ = ["Report", "Scan", "import_wordpress", "scan", "upload_path"]
