@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import math
 import secrets
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -1208,7 +1209,9 @@ def import_comments(
             placed[item.key] = result.created[item.key] = comment
         waiting = later
 
-    _recount_archive(thread, list(result.created.values()) + list(result.updated.values()))
+    _recount_archive(
+        thread, created=list(result.created.values()), updated=list(result.updated.values())
+    )
     return result
 
 
@@ -1279,6 +1282,19 @@ def _archived_commenters(
     return found
 
 
+def _add_counts(model: type[Comment | Commenter], counter: str, added: Counter[int | None]) -> None:
+    """Add ``added[pk]`` to ``model.counter`` of each row: one UPDATE per distinct amount."""
+    by_amount: dict[int, list[int]] = {}
+    for pk, n in added.items():
+        if pk is not None and n:
+            by_amount.setdefault(n, []).append(pk)
+    for n, pks in by_amount.items():
+        for start in range(0, len(pks), 500):
+            model.objects.filter(pk__in=pks[start : start + 500]).update(
+                **{counter: F(counter) + n}
+            )
+
+
 def _recount_shown[Counted: (Comment, Commenter)](
     model: type[Counted], counter: str, *, by: str, ids: set[int]
 ) -> None:
@@ -1301,11 +1317,12 @@ def _recount_shown[Counted: (Comment, Commenter)](
             model.objects.filter(pk__in=pks[start : start + 500]).update(**{counter: value})
 
 
-def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
+def _recount_archive(thread: Thread, *, created: list[Comment], updated: list[Comment]) -> None:
     """Counters after an archive's comments came in: the thread's, their top-level comments'
-    and their commenters', counted from the rows (an import may add, approve and trash in one
-    go; counting is exact where adding up deltas would repeat ``_count`` for each). One
-    aggregate query per kind of counter, and only rows whose count changed are written."""
+    and their commenters'. An import may add, approve and trash in one go, so what changed
+    status is counted from the rows (adding up deltas would repeat ``_count`` for each); what
+    is new only adds itself, which is exact and spares counting a commenter's whole history
+    for every story of an archive. Only rows whose count changed are written."""
     shown = shown_to_readers()
     counts = Comment.objects.filter(thread=thread).aggregate(
         approved=Count("pk", filter=shown),
@@ -1317,14 +1334,29 @@ def _recount_archive(thread: Thread, touched: list[Comment]) -> None:
         pending_count=counts["pending"],
         last_comment_at=counts["last"],
     )
-    _recount_shown(
-        Comment, "approved_reply_count", by="root_id", ids={c.root_id or c.pk for c in touched}
+    # A top-level comment created here has only replies created here (in this transaction).
+    new_roots = {c.pk for c in created if c.root_id is None}
+    _add_counts(
+        Comment,
+        "approved_reply_count",
+        Counter(c.root_id for c in created if c.root_id in new_roots and c.is_visible),
     )
     _recount_shown(
+        Comment,
+        "approved_reply_count",
+        by="root_id",
+        ids={c.root_id or c.pk for c in updated}
+        | ({c.root_id for c in created if c.root_id is not None} - new_roots),
+    )
+    recounted = {c.commenter_id for c in updated}
+    _add_counts(
         Commenter,
         "approved_comment_count",
-        by="commenter_id",
-        ids={c.commenter_id for c in touched},
+        Counter(
+            c.commenter_id for c in created if c.is_visible and c.commenter_id not in recounted
+        ),
     )
+    _recount_shown(Commenter, "approved_comment_count", by="commenter_id", ids=recounted)
+    touched = created + updated
     if touched:
         page_invalidation.comment_changed(touched[0])

@@ -621,6 +621,11 @@ def article_published(*, article: ArticlePage) -> bool:
     """Announce a story's first publication to new-story subscribers (whole site or one of
     its sections). Republishing, scheduling for later, and private or expired pages announce
     nothing. True when this call recorded the announcement."""
+    event_key = fanout.post_event_key(article.pk)
+    # The cheap question first: an archive's stories, imported by the thousand, are recorded
+    # as announced (``never_announce``) before they are published.
+    if FanOut.objects.filter(event_key=event_key).exists():
+        return False
     if not ArticlePage.objects.published().filter(pk=article.pk).exists():
         return False
     first, last = article.first_published_at, article.last_published_at
@@ -630,7 +635,7 @@ def article_published(*, article: ArticlePage) -> bool:
     with transaction.atomic():
         return (
             fanout.start(
-                event_key=fanout.post_event_key(article.pk),
+                event_key=event_key,
                 kind=FanOut.Kind.POST,
                 object_id=article.pk,
             )

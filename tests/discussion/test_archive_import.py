@@ -112,3 +112,52 @@ def test_comments_without_an_email_are_one_commenter_per_name_within_the_archive
     commenter = Commenter.objects.get(pk=result.created["1"].commenter_id)
     assert commenter.provider == "archive"
     assert commenter.email == ""
+
+
+def _counters_agree_with_the_rows() -> None:
+    """Every top-level comment's and commenter's counter equals what the rows say."""
+    for root in Comment.objects.filter(parent__isnull=True):
+        shown = Comment.objects.filter(root_id=root.pk, status=Comment.Status.APPROVED).count()
+        assert root.approved_reply_count == shown, root.pk
+    for commenter in Commenter.objects.all():
+        shown = commenter.comments.filter(status=Comment.Status.APPROVED).count()
+        assert commenter.approved_comment_count == shown, commenter.subject
+
+
+def test_counters_stay_exact_across_stories_reimports_and_changes_of_status(section):
+    """New comments add themselves to their commenter's count (who may have commented on
+    other stories); what changed status is counted again from the rows."""
+    policy = discussion_policy()
+    first, second = make_article(section), make_article(section)
+    one = actions.import_comments(
+        target=targets.for_article(first),
+        comments=[archived("1"), archived("2", "1"), archived("3", status=Comment.Status.PENDING)],
+        source="test:site",
+        policy=policy,
+    )
+    _counters_agree_with_the_rows()
+    actions.import_comments(
+        target=targets.for_article(second),
+        comments=[archived("10"), archived("11", "10", email="new@example.net", name="New")],
+        source="test:site",
+        policy=policy,
+    )
+    _counters_agree_with_the_rows()
+    assert Commenter.objects.get(subject="reader@example.net").approved_comment_count == 3
+    # The archive again, newer: 3 approved, 2 marked spam, and a reply to 1 that was there.
+    actions.import_comments(
+        target=targets.for_article(first),
+        comments=[
+            archived("1"),
+            archived("2", "1", status=Comment.Status.SPAM),
+            archived("3"),
+            archived("4", "1", email="new@example.net", name="New"),
+        ],
+        known=one.created,
+        source="test:site",
+        policy=policy,
+    )
+    _counters_agree_with_the_rows()
+    assert Comment.objects.get(pk=one.created["1"].pk).approved_reply_count == 1
+    assert Commenter.objects.get(subject="reader@example.net").approved_comment_count == 3
+    assert Commenter.objects.get(subject="new@example.net").approved_comment_count == 2

@@ -15,6 +15,7 @@ nodes (``huge_tree``) and never resolves entities or fetches DTDs (``resolve_ent
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ class Item:
 type Entry = Channel | Author | Term | Item
 
 
+@functools.cache  # a file has a few dozen tag names, read hundreds of thousands of times
 def _kind(tag: str) -> tuple[str, str]:
     """``(namespace meaning, local name)``: meaning is wp, excerpt, content, dc or ''."""
     if not tag.startswith("{"):
