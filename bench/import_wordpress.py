@@ -1,8 +1,10 @@
 """How long moving a large WordPress site in takes: a generated export (default 10,000 posts
 and 100,000 comments, threaded, with every status, categories in a hierarchy, tags, authors,
 pingbacks) imported with ``dateline import-wordpress`` into an empty site on SQLite, then on
-PostgreSQL + Redis; then imported again (nothing to change). Wall time and the import
-process's peak memory (its own max RSS, from ``wait4``), written to bench/results/.
+PostgreSQL + Redis; then the worker's share (the search and reference indexes of what came
+in, queued by the import: ``dateline worker --batch``); then imported again (nothing to
+change). Wall time and each process's peak memory (its own max RSS, from ``wait4``),
+written to bench/results/.
 
     bash bench/run.sh import-wordpress [--posts N] [--comments N] [--no-postgres] [--no-sqlite]
 """
@@ -196,12 +198,16 @@ def measure(export: Path, env: dict[str, str], label: str) -> dict[str, object]:
     say(f"{label}: importing {export.name}")
     first, first_mb, summary = _timed([dateline, "import-wordpress", str(export)], env)
     say(f"{label}: first import {first:.0f} s, peak {first_mb} MB\n{summary}")
+    indexing, indexing_mb, _out = _timed([dateline, "worker", "--batch"], env)
+    say(f"{label}: the worker indexed what came in in {indexing:.0f} s, peak {indexing_mb} MB")
     again, again_mb, again_summary = _timed([dateline, "import-wordpress", str(export)], env)
     say(f"{label}: second import {again:.0f} s, peak {again_mb} MB\n{again_summary}")
     return {
         "database": label,
         "first_seconds": round(first, 1),
         "first_peak_mb": first_mb,
+        "indexing_seconds": round(indexing, 1),
+        "indexing_peak_mb": indexing_mb,
         "again_seconds": round(again, 1),
         "again_peak_mb": again_mb,
         "summary": summary,
@@ -248,5 +254,6 @@ def main(argv: list[str]) -> None:
     for r in results:
         print(
             f"| {r['database']} | {r['first_seconds']} s | {r['first_peak_mb']} MB "
+            f"| {r['indexing_seconds']} s | {r['indexing_peak_mb']} MB "
             f"| {r['again_seconds']} s | {r['again_peak_mb']} MB |"
         )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from django.utils import timezone
 from django.utils.text import slugify
+from taggit.models import Tag
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images.models import Image
 from wagtail.log_actions import log
@@ -165,7 +166,7 @@ def _apply_article_fields(
     published_at: datetime.datetime | None,
     body: Sequence[Block],
     bylines: Sequence[Author | str],
-    tags: Sequence[str],
+    tags: Sequence[str | Tag],
     lead_image: Image | None,
     lead_image_caption: str,
     lead_image_credit: str,
@@ -207,7 +208,7 @@ def create_article(
     dateline_place: str = "",
     dateline_source: str = "",
     published_at: datetime.datetime | None = None,
-    tags: Sequence[str] = (),
+    tags: Sequence[str | Tag] = (),
     lead_image: Image | None = None,
     lead_image_caption: str = "",
     lead_image_credit: str = "",
@@ -261,7 +262,7 @@ def update_article(
     dateline_place: str = "",
     dateline_source: str = "",
     published_at: datetime.datetime | None = None,
-    tags: Sequence[str] = (),
+    tags: Sequence[str | Tag] = (),
     lead_image: Image | None = None,
     lead_image_caption: str = "",
     lead_image_credit: str = "",

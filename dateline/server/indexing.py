@@ -27,7 +27,6 @@ from django.tasks import task
 from modelcluster.fields import ParentalKey
 
 _state = Local()
-_tracked: set[type[Model]] = set()  # Wagtail's ReferenceIndex.tracked_models, once ready
 
 # An object noted for indexing: (what to update, app label, model name, primary key).
 Noted = tuple[str, str, str, str]
@@ -42,15 +41,26 @@ class IndexingConfig(AppConfig):
     def ready(self) -> None:
         from modelsearch import index
         from modelsearch.signal_handlers import post_save_signal_handler
-        from wagtail.models import ReferenceIndex
 
         for model in index.get_indexed_models():
             if post_save.disconnect(post_save_signal_handler, sender=model):
                 post_save.connect(_search_on_save, sender=model)
-        post_save.connect(_references_on_save)
-        post_delete.connect(_references_on_delete)
-        global _tracked
-        _tracked = ReferenceIndex.tracked_models
+        _follow_tracked_models()
+
+
+_followed: set[type[Model]] = set()
+
+
+def _follow_tracked_models() -> None:
+    """Receive the saves and deletes of the models Wagtail tracks references of, those it
+    registers later too (admin viewsets, snippets). Per model, as Wagtail connects its own:
+    a receiver for every model would take Django's fast path away from every delete."""
+    from wagtail.models import ReferenceIndex
+
+    for model in ReferenceIndex.tracked_models - _followed:
+        post_save.connect(_references_on_save, sender=model)
+        post_delete.connect(_references_on_delete, sender=model)
+        _followed.add(model)
 
 
 @contextmanager
@@ -63,6 +73,7 @@ def batched() -> Iterator[None]:
     if getattr(_state, "noted", None) is not None:
         yield
         return
+    _follow_tracked_models()
     _state.noted = noted = set[Noted]()
     try:
         with disable_reference_index_auto_update():
@@ -94,14 +105,13 @@ def _search_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None
 
 
 def _references_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    noting = getattr(_state, "noted", None) is not None
-    if noting and sender in _tracked and not kwargs.get("raw", False):
+    if getattr(_state, "noted", None) is not None and not kwargs.get("raw", False):
         _note(REFERENCES, instance)
 
 
 def _references_on_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     # Wagtail's switch turns off its removal on delete too: done here, at once, as Wagtail would.
-    if getattr(_state, "noted", None) is not None and sender in _tracked:
+    if getattr(_state, "noted", None) is not None:
         from wagtail.models import ReferenceIndex
 
         ReferenceIndex.remove_for_object(instance)

@@ -326,6 +326,7 @@ class _Run:
     authors: dict[str, Author | None] = field(default_factory=dict)
     sections: dict[str, SectionPage] = field(default_factory=dict)
     pages: dict[str, StandardPage] = field(default_factory=dict)
+    tags: dict[str, Tag] = field(default_factory=dict)  # by name, casefolded
 
 
 def import_wordpress(
@@ -675,7 +676,7 @@ class _ArticleFields(TypedDict):
     bylines: list[Author | str]
     standfirst: str
     published_at: datetime.datetime | None
-    tags: list[str]
+    tags: list[str | Tag]
     lead_image: AbstractImage | None
     language: str
     comments_enabled: bool
@@ -698,6 +699,22 @@ class _OwnFields:
     source: str = ""
     lead_caption: str = ""
     lead_credit: str = ""
+
+
+def _tag_objects(run: _Run, names: list[str]) -> list[str | Tag]:
+    """The tags named, found or made once a run instead of looked up for every story (taggit
+    asks one query a tag, as tags match ignoring case). They are remembered once the story's
+    transaction commits: a tag made in one rolled back is gone with it."""
+    lookup = "name__iexact" if settings.TAGGIT_CASE_INSENSITIVE else "name"
+    found: dict[str, Tag] = {}
+    for name in dict.fromkeys(names):
+        key = name.casefold()
+        if key not in run.tags and key not in found:
+            found[key] = Tag.objects.filter(**{lookup: name}).first() or Tag.objects.create(
+                name=name
+            )
+    transaction.on_commit(lambda: run.tags.update(found))
+    return [run.tags.get(n.casefold()) or found[n.casefold()] for n in names]
 
 
 def _dateline_fields(run: _Run, item: wxr.Item) -> _OwnFields:
@@ -774,7 +791,7 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
         else ([author] if author is not None else ([item.creator] if item.creator else [])),
         "standfirst": standfirst,
         "published_at": own.published_at if own.from_dateline else at,
-        "tags": [t[:100] for t in tags],
+        "tags": _tag_objects(run, [t[:100] for t in tags]) if not run.dry_run else [],
         "lead_image": lead,
         "language": own.language,
         "comments_enabled": item.comment_status != "closed",
@@ -817,21 +834,21 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
         _import_comments(run, item, article)
         return
     assert section is not None  # made above whenever the run writes
-    with transaction.atomic():
-        if article is None:
-            article = newsroom.create_article(section=section, slug=unquote(item.slug), **fields)
-            outcome = "created"
-        else:
-            if article.get_parent().pk != section.pk:
-                article.move(section, pos="last-child")
-            article = newsroom.update_article(article=article, **fields)
-            outcome = "updated"
-        # Before publishing: an archive's stories are news no subscriber is emailed about.
-        notifications.never_announce(article=article)
-        newsroom.set_publication(page=article, publication=publication)
-        _redirect_item(run, item, article, at)
-        run.memory.remember(Kind.POST, item.wp_id, article.pk, digest)
-        _import_comments(run, item, article)
+    # All in the item's one transaction (_guarded).
+    if article is None:
+        article = newsroom.create_article(section=section, slug=unquote(item.slug), **fields)
+        outcome = "created"
+    else:
+        if article.get_parent().pk != section.pk:
+            article.move(section, pos="last-child")
+        article = newsroom.update_article(article=article, **fields)
+        outcome = "updated"
+    # Before publishing: an archive's stories are news no subscriber is emailed about.
+    notifications.never_announce(article=article)
+    newsroom.set_publication(page=article, publication=publication)
+    _redirect_item(run, item, article, at)
+    run.memory.remember(Kind.POST, item.wp_id, article.pk, digest)
+    _import_comments(run, item, article)
     run.report.count("post", outcome)
 
 
@@ -950,16 +967,13 @@ def _comment_time(run: _Run, comment: wxr.Comment) -> datetime.datetime:
 
 def _import_comments(run: _Run, item: wxr.Item, article: ArticlePage) -> None:
     """The post's comments through the discussion's archive write, pingbacks and trackbacks
-    as mentions; in the caller's transaction when there is one."""
-    if not item.comments:
-        return
+    as mentions; in the item's transaction (_guarded)."""
     comments = [c for c in item.comments if not _is_mention(c)]
     mentions = [c for c in item.comments if _is_mention(c)]
-    with transaction.atomic():
-        if comments:
-            _import_discussion(run, item, article, comments)
-        if mentions:
-            _import_mentions(run, item, article, mentions)
+    if comments:
+        _import_discussion(run, item, article, comments)
+    if mentions:
+        _import_mentions(run, item, article, mentions)
 
 
 def _import_discussion(
