@@ -1283,15 +1283,23 @@ def _archived_commenters(
 
 
 def _add_counts(model: type[Comment | Commenter], counter: str, added: Counter[int | None]) -> None:
-    """Add ``added[pk]`` to ``model.counter`` of each row: one UPDATE per distinct amount."""
+    """Add ``added[pk]`` to ``model.counter`` of each row."""
     by_amount: dict[int, list[int]] = {}
     for pk, n in added.items():
         if pk is not None and n:
             by_amount.setdefault(n, []).append(pk)
-    for n, pks in by_amount.items():
+    _write_counts(model, counter, by_amount, add=True)
+
+
+def _write_counts(
+    model: type[Comment | Commenter], counter: str, by_value: dict[int, list[int]], *, add: bool
+) -> None:
+    """Set (or ``add``) each value to its rows' counter: one UPDATE per distinct value, a
+    handful, far cheaper to build and run than ``bulk_update``'s CASE over every row."""
+    for value, pks in by_value.items():
         for start in range(0, len(pks), 500):
             model.objects.filter(pk__in=pks[start : start + 500]).update(
-                **{counter: F(counter) + n}
+                **{counter: F(counter) + value if add else value}
             )
 
 
@@ -1310,11 +1318,7 @@ def _recount_shown[Counted: (Comment, Commenter)](
     for pk, value in model.objects.filter(pk__in=ids).values_list("pk", counter):
         if value != counted.get(pk, 0):
             stale.setdefault(counted.get(pk, 0), []).append(pk)
-    # One UPDATE per distinct count, a handful: far cheaper to build and run than
-    # bulk_update's CASE over every row.
-    for value, pks in stale.items():
-        for start in range(0, len(pks), 500):
-            model.objects.filter(pk__in=pks[start : start + 500]).update(**{counter: value})
+    _write_counts(model, counter, stale, add=False)
 
 
 def _recount_archive(thread: Thread, *, created: list[Comment], updated: list[Comment]) -> None:

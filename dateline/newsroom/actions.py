@@ -406,7 +406,8 @@ def set_publication(*, page: Page, publication: Publication) -> None:
 
 def _row_is_latest_revision(page: Page) -> bool:
     """Whether the page's own row holds what its latest revision does: a page created
-    (``create_article``, ``create_page``) and never published or edited since."""
+    (``create_article``, ``create_page``) and never published or edited since (submitting
+    it to a workflow would have saved a second revision)."""
     return (
         not page.live
         and page.live_revision_id is None
@@ -428,9 +429,10 @@ def _publish_as_saved(page: Page, *, at: datetime.datetime) -> None:
               "last_published_at"]  # fmt: skip
     page.save(clean=False, update_fields=fields)
     revision = page.latest_revision
-    log(instance=page, action="wagtail.publish", revision=revision, content_changed=True)
     page_published.send(sender=type(page), instance=page, revision=revision)
     published.send(sender=type(page), instance=page, revision=revision)
+    page.update_aliases(revision=revision, _content=revision.content)
+    log(instance=page, action="wagtail.publish", revision=revision, content_changed=True)
 
 
 def _set_restriction(page: Page, *, password: str, private: bool) -> None:

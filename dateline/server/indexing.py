@@ -15,6 +15,7 @@ INSTALLED_APPS, whose receivers it wraps; it knows no Dateline app.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from django.db.models.signals import post_delete, post_save
 from django.tasks import task
 from modelcluster.fields import ParentalKey
 
+logger = logging.getLogger(__name__)
 _state = Local()
 
 # An object noted for indexing: (what to update, app label, model name, primary key).
@@ -45,20 +47,23 @@ class IndexingConfig(AppConfig):
         for model in index.get_indexed_models():
             if post_save.disconnect(post_save_signal_handler, sender=model):
                 post_save.connect(_search_on_save, sender=model)
-        _follow_tracked_models()
+        # Saves of every model, as Wagtail may track more later (admin viewsets register
+        # theirs when the URLconf loads, perhaps in the middle of a batch).
+        post_save.connect(_references_on_save)
+        _follow_deletes()
 
 
 _followed: set[type[Model]] = set()
 
 
-def _follow_tracked_models() -> None:
-    """Receive the saves and deletes of the models Wagtail tracks references of, those it
-    registers later too (admin viewsets, snippets). Per model, as Wagtail connects its own:
-    a receiver for every model would take Django's fast path away from every delete."""
+def _follow_deletes() -> None:
+    """Receive the deletes of the models Wagtail tracks references of. Per model, as Wagtail
+    connects its own: a receiver for every model would take Django's fast path away from
+    every queryset delete. A model Wagtail starts tracking during a batch is followed from
+    the next one (an import deletes none)."""
     from wagtail.models import ReferenceIndex
 
     for model in ReferenceIndex.tracked_models - _followed:
-        post_save.connect(_references_on_save, sender=model)
         post_delete.connect(_references_on_delete, sender=model)
         _followed.add(model)
 
@@ -73,7 +78,7 @@ def batched() -> Iterator[None]:
     if getattr(_state, "noted", None) is not None:
         yield
         return
-    _follow_tracked_models()
+    _follow_deletes()
     _state.noted = noted = set[Noted]()
     try:
         with disable_reference_index_auto_update():
@@ -91,6 +96,8 @@ def _note(what: str, instance: Model) -> None:
             (f for f in instance._meta.get_fields() if isinstance(f, ParentalKey)), None
         ):
             instance = getattr(instance, parent.name)
+            if instance is None:  # a part belonging to nothing: nothing to index
+                return
     meta = instance._meta
     _state.noted.add((what, meta.app_label, meta.model_name or "", str(instance.pk)))
 
@@ -105,7 +112,10 @@ def _search_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None
 
 
 def _references_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    if getattr(_state, "noted", None) is not None and not kwargs.get("raw", False):
+    from wagtail.models import ReferenceIndex
+
+    noting = getattr(_state, "noted", None) is not None
+    if noting and not kwargs.get("raw", False) and sender in ReferenceIndex.tracked_models:
         _note(REFERENCES, instance)
 
 
@@ -129,5 +139,12 @@ def index_objects(noted: list[Noted]) -> None:
     runners = {SEARCH: insert_or_update_object_task, REFERENCES: update_reference_index_task}
     for what, app_label, model_name, pk in dict.fromkeys(map(tuple, noted)):
         model = apps.get_model(app_label, model_name)
-        if model._default_manager.filter(pk=pk).exists():
+        if not model._default_manager.filter(pk=pk).exists():
+            continue
+        try:
             runners[what].call(app_label, model_name, pk)
+        except Exception:
+            # One object's failure must not leave the rest of its batch unindexed (each had
+            # a task of its own before). `dateline update_index` and `dateline
+            # rebuild_references_index` repair what it missed.
+            logger.exception("indexing %s %s.%s %s failed", what, app_label, model_name, pk)

@@ -144,7 +144,8 @@ def test_counters_stay_exact_across_stories_reimports_and_changes_of_status(sect
     )
     _counters_agree_with_the_rows()
     assert Commenter.objects.get(subject="reader@example.net").approved_comment_count == 3
-    # The archive again, newer: 3 approved, 2 marked spam, and a reply to 1 that was there.
+    # The archive again, newer: 3 approved, 2 marked spam, a reply to 1 that was there, and
+    # a new comment by the reader whose others changed status (counted once, from the rows).
     actions.import_comments(
         target=targets.for_article(first),
         comments=[
@@ -152,6 +153,7 @@ def test_counters_stay_exact_across_stories_reimports_and_changes_of_status(sect
             archived("2", "1", status=Comment.Status.SPAM),
             archived("3"),
             archived("4", "1", email="new@example.net", name="New"),
+            archived("5"),
         ],
         known=one.created,
         source="test:site",
@@ -159,5 +161,5 @@ def test_counters_stay_exact_across_stories_reimports_and_changes_of_status(sect
     )
     _counters_agree_with_the_rows()
     assert Comment.objects.get(pk=one.created["1"].pk).approved_reply_count == 1
-    assert Commenter.objects.get(subject="reader@example.net").approved_comment_count == 3
+    assert Commenter.objects.get(subject="reader@example.net").approved_comment_count == 4
     assert Commenter.objects.get(subject="new@example.net").approved_comment_count == 2

@@ -5,6 +5,7 @@ as Wagtail's and modelsearch's own per-save tasks would."""
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -61,7 +62,7 @@ def test_a_batch_queues_one_task_and_indexes_as_the_per_save_tasks_do(section):
 
     with transaction.atomic(), indexing.batched():
         batched = _story(section, "Batched quarrymen")
-    # One task for the page and its parts, and one per image saved inside the batch.
+    # One task for the page, its parts and the picture saved inside the batch.
     assert _queued() == ["dateline.server.indexing.index_objects"]
     assert not ArticlePage.objects.live().search("Batched")
     _run_worker()
@@ -72,8 +73,9 @@ def test_a_batch_queues_one_task_and_indexes_as_the_per_save_tasks_do(section):
     assert {"author", "image"} <= {model for model, _path in _references(batched)}
 
 
-def test_a_batch_that_fails_queues_nothing(section):
-    DBTaskResult.objects.all().delete()
+def test_a_batch_that_fails_queues_nothing_and_the_next_one_starts_clean(section, monkeypatch):
+    queued = []
+    monkeypatch.setattr(indexing, "index_objects", SimpleNamespace(enqueue=queued.append))
 
     def item() -> None:
         with transaction.atomic(), indexing.batched():
@@ -82,8 +84,12 @@ def test_a_batch_that_fails_queues_nothing(section):
 
     with pytest.raises(RuntimeError):
         item()
-    assert _queued() == []
+    assert queued == []  # not even a task to be rolled back with the transaction
     assert not ArticlePage.objects.filter(title="Never written").exists()
+    with transaction.atomic(), indexing.batched():
+        kept = _story(section, "Written")
+    assert len(queued) == 1
+    assert {pk for _what, _app, model, pk in queued[0] if model == "articlepage"} == {str(kept.pk)}
 
 
 def test_batches_nest_and_an_object_deleted_since_is_skipped(section):

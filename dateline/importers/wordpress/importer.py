@@ -248,7 +248,7 @@ class Media:
             self.report.count("attachment", "created")
             return None
         try:
-            with transaction.atomic(), path.open("rb") as handle:
+            with transaction.atomic(), indexing.batched(), path.open("rb") as handle:
                 if is_image:
                     made: AbstractImage | AbstractDocument = model.objects.create(
                         title=(attachment.title or path.name)[:255],
@@ -326,7 +326,7 @@ class _Run:
     authors: dict[str, Author | None] = field(default_factory=dict)
     sections: dict[str, SectionPage] = field(default_factory=dict)
     pages: dict[str, StandardPage] = field(default_factory=dict)
-    tags: dict[str, Tag] = field(default_factory=dict)  # by name, casefolded
+    tags: dict[str, Tag] = field(default_factory=dict)  # by the name a story gave
 
 
 def import_wordpress(
@@ -418,8 +418,7 @@ def _guarded(run: _Run, kind: str, wp_id: str, line: int, work: Callable[[], obj
     """Run one item's import; a database or validation failure is reported against the item
     and the run goes on (the item's transaction is rolled back: nothing half-written)."""
     try:
-        with transaction.atomic(), indexing.batched():
-            work()
+        work()
     except (DatabaseError, ValueError, TypeError, LookupError) as error:
         logger.exception("WordPress import: %s %s failed", kind, wp_id)
         run.report.fail(
@@ -479,7 +478,7 @@ def _import_author(run: _Run, author: wxr.Author) -> None:
         run.report.count("author", "matched" if match else "created")
         run.authors[author.login] = match
         return
-    with transaction.atomic():
+    with transaction.atomic(), indexing.batched():
         made = match or newsroom.get_or_create_author(
             name=name[:150], bio=author.description[:2000]
         )
@@ -534,7 +533,7 @@ def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
             run.sections[slug] = section
         return section
     if section is None:
-        with transaction.atomic():
+        with transaction.atomic(), indexing.batched():
             section = newsroom.create_section(
                 parent=parent_page,
                 title=(term.name or slug)[:MAX_TITLE],
@@ -545,7 +544,7 @@ def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
             _redirect_category(run, section, slug=slug, term=term)
         run.report.count("category", "created")
     elif row is not None and row.digest != digest:
-        with transaction.atomic():
+        with transaction.atomic(), indexing.batched():
             draft = section.get_latest_revision_as_object()
             draft.title = draft.draft_title = (term.name or slug)[:MAX_TITLE]
             draft.description = term.description[:500]
@@ -556,7 +555,7 @@ def _import_category(run: _Run, term: wxr.Term) -> SectionPage | None:
     elif row is not None:
         run.report.count("category", "unchanged")
     else:
-        with transaction.atomic():
+        with transaction.atomic(), indexing.batched():
             _redirect_category(run, section, slug=slug, term=term)
     run.sections[slug] = section
     return section
@@ -703,18 +702,16 @@ class _OwnFields:
 
 def _tag_objects(run: _Run, names: list[str]) -> list[str | Tag]:
     """The tags named, found or made once a run instead of looked up for every story (taggit
-    asks one query a tag, as tags match ignoring case). They are remembered once the story's
-    transaction commits: a tag made in one rolled back is gone with it."""
+    asks one query a tag, as tags match ignoring case). Remembered by their exact name once
+    the story's transaction commits: a tag made in one rolled back is gone with it."""
     lookup = "name__iexact" if settings.TAGGIT_CASE_INSENSITIVE else "name"
     found: dict[str, Tag] = {}
     for name in dict.fromkeys(names):
-        key = name.casefold()
-        if key not in run.tags and key not in found:
-            found[key] = Tag.objects.filter(**{lookup: name}).first() or Tag.objects.create(
-                name=name
-            )
+        if name not in run.tags:
+            tag = Tag.objects.filter(**{lookup: name}).first()
+            found[name] = tag or Tag.objects.create(name=name)
     transaction.on_commit(lambda: run.tags.update(found))
-    return [run.tags.get(n.casefold()) or found[n.casefold()] for n in names]
+    return [run.tags.get(name) or found[name] for name in names]
 
 
 def _dateline_fields(run: _Run, item: wxr.Item) -> _OwnFields:
@@ -791,7 +788,7 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
         else ([author] if author is not None else ([item.creator] if item.creator else [])),
         "standfirst": standfirst,
         "published_at": own.published_at if own.from_dateline else at,
-        "tags": _tag_objects(run, [t[:100] for t in tags]) if not run.dry_run else [],
+        "tags": [t[:100] for t in tags],  # names; Tag objects once the story is written
         "lead_image": lead,
         "language": own.language,
         "comments_enabled": item.comment_status != "closed",
@@ -834,21 +831,24 @@ def _import_post(run: _Run, item: wxr.Item) -> None:
         _import_comments(run, item, article)
         return
     assert section is not None  # made above whenever the run writes
-    # All in the item's one transaction (_guarded).
-    if article is None:
-        article = newsroom.create_article(section=section, slug=unquote(item.slug), **fields)
-        outcome = "created"
-    else:
-        if article.get_parent().pk != section.pk:
-            article.move(section, pos="last-child")
-        article = newsroom.update_article(article=article, **fields)
-        outcome = "updated"
-    # Before publishing: an archive's stories are news no subscriber is emailed about.
-    notifications.never_announce(article=article)
-    newsroom.set_publication(page=article, publication=publication)
-    _redirect_item(run, item, article, at)
-    run.memory.remember(Kind.POST, item.wp_id, article.pk, digest)
-    _import_comments(run, item, article)
+    # The story's one transaction; its media and section were committed before it, so the
+    # run's memory of them holds whatever becomes of the story.
+    with transaction.atomic(), indexing.batched():
+        fields["tags"] = _tag_objects(run, [str(t) for t in fields["tags"]])
+        if article is None:
+            article = newsroom.create_article(section=section, slug=unquote(item.slug), **fields)
+            outcome = "created"
+        else:
+            if article.get_parent().pk != section.pk:
+                article.move(section, pos="last-child")
+            article = newsroom.update_article(article=article, **fields)
+            outcome = "updated"
+        # Before publishing: an archive's stories are news no subscriber is emailed about.
+        notifications.never_announce(article=article)
+        newsroom.set_publication(page=article, publication=publication)
+        _redirect_item(run, item, article, at)
+        run.memory.remember(Kind.POST, item.wp_id, article.pk, digest)
+        _import_comments(run, item, article)
     run.report.count("post", outcome)
 
 
@@ -904,7 +904,7 @@ def _import_page(run: _Run, item: wxr.Item) -> None:
         run.pages[item.wp_id] = page
         run.report.count("page", "unchanged")
         return
-    with transaction.atomic():
+    with transaction.atomic(), indexing.batched():
         if page is None:
             page = newsroom.create_page(
                 parent=parent,
@@ -967,13 +967,16 @@ def _comment_time(run: _Run, comment: wxr.Comment) -> datetime.datetime:
 
 def _import_comments(run: _Run, item: wxr.Item, article: ArticlePage) -> None:
     """The post's comments through the discussion's archive write, pingbacks and trackbacks
-    as mentions; in the item's transaction (_guarded)."""
+    as mentions; in the caller's transaction when there is one."""
+    if not item.comments:
+        return
     comments = [c for c in item.comments if not _is_mention(c)]
     mentions = [c for c in item.comments if _is_mention(c)]
-    if comments:
-        _import_discussion(run, item, article, comments)
-    if mentions:
-        _import_mentions(run, item, article, mentions)
+    with transaction.atomic(), indexing.batched():
+        if comments:
+            _import_discussion(run, item, article, comments)
+        if mentions:
+            _import_mentions(run, item, article, mentions)
 
 
 def _import_discussion(
@@ -1080,7 +1083,11 @@ def _add_redirects(
     wanted = {old for old in olds if old and old not in {"/", own} and len(old) <= 255}
     if not wanted:
         return
-    target = {"is_permanent": True, "redirect_page": page, "redirect_link": "" if page else link}
+    target = {
+        "is_permanent": True,
+        "redirect_page_id": page.pk if page else None,
+        "redirect_link": "" if page else link,
+    }
     existing = Redirect.objects.filter(site=None, old_path__in=wanted)
     for redirect in existing:
         wanted.discard(redirect.old_path)
@@ -1123,7 +1130,7 @@ def _site_redirects(run: _Run) -> None:
     """The site's own feeds and every tag's archive."""
     if run.dry_run:
         return
-    with transaction.atomic():
+    with transaction.atomic(), indexing.batched():
         _add_redirects(run, ["/feed", "/comments/feed"], link="/feed/rss/")
         _add_redirects(run, ["/feed/atom"], link="/feed/atom/")
         for term in run.found.terms:

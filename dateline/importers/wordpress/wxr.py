@@ -150,7 +150,9 @@ class Item:
 type Entry = Channel | Author | Term | Item
 
 
-@functools.cache  # a file has a few dozen tag names, read hundreds of thousands of times
+# A file has a few dozen tag names, read hundreds of thousands of times (bounded: a hostile
+# file may have millions).
+@functools.lru_cache(maxsize=256)
 def _kind(tag: str) -> tuple[str, str]:
     """``(namespace meaning, local name)``: meaning is wp, excerpt, content, dc or ''."""
     if not tag.startswith("{"):
