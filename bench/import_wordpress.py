@@ -7,6 +7,7 @@ change). Wall time and each process's peak memory (its own max RSS, from ``wait4
 written to bench/results/.
 
     bash bench/run.sh import-wordpress [--posts N] [--comments N] [--no-postgres] [--no-sqlite]
+                                       [--first-only]
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return seconds, usage.ru_maxrss // 1024, "\n".join(output.strip().splitlines()[:12])
 
 
-def measure(export: Path, env: dict[str, str], label: str) -> dict[str, object]:
+def measure(
+    export: Path, env: dict[str, str], label: str, *, first_only: bool
+) -> dict[str, object]:
     dateline = str(Path(sys.executable).parent / "dateline")
     subprocess.run([dateline, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
@@ -198,6 +201,9 @@ def measure(export: Path, env: dict[str, str], label: str) -> dict[str, object]:
     say(f"{label}: importing {export.name}")
     first, first_mb, summary = _timed([dateline, "import-wordpress", str(export)], env)
     say(f"{label}: first import {first:.0f} s, peak {first_mb} MB\n{summary}")
+    if first_only:
+        return {"database": label, "first_seconds": round(first, 1), "first_peak_mb": first_mb,
+                "summary": summary}  # fmt: skip
     indexing, indexing_mb, _out = _timed([dateline, "worker", "--batch"], env)
     say(f"{label}: the worker indexed what came in in {indexing:.0f} s, peak {indexing_mb} MB")
     again, again_mb, again_summary = _timed([dateline, "import-wordpress", str(export)], env)
@@ -222,6 +228,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--first-only", action="store_true", help="only the first import (no indexing, no second)"
+    )
     options = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     export = RESULTS / f"wordpress-{options.posts}-{options.comments}.xml"
@@ -236,7 +245,7 @@ def main(argv: list[str]) -> None:
         Path(tmp).chmod(0o755)
         if not options.no_sqlite:
             env = {**base, "DATELINE_DATA_DIR": str(Path(tmp) / "sqlite")}
-            results.append(measure(export, env, "SQLite"))
+            results.append(measure(export, env, "SQLite", first_only=options.first_only))
         if not options.no_postgres:
             pg_tmp = Path(tmp) / "pg"
             pg_tmp.mkdir()
@@ -245,7 +254,9 @@ def main(argv: list[str]) -> None:
                     say(f"PostgreSQL skipped: {pg_env}")
                 else:
                     env = {**base, **pg_env, "DATELINE_DATA_DIR": str(Path(tmp) / "pgdata")}
-                    results.append(measure(export, env, "PostgreSQL + Redis"))
+                    results.append(
+                        measure(export, env, "PostgreSQL + Redis", first_only=options.first_only)
+                    )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = RESULTS / f"import-wordpress-{stamp}.json"
     out.write_text(json.dumps({"machine": machine(), "posts": options.posts,
@@ -254,6 +265,6 @@ def main(argv: list[str]) -> None:
     for r in results:
         print(
             f"| {r['database']} | {r['first_seconds']} s | {r['first_peak_mb']} MB "
-            f"| {r['indexing_seconds']} s | {r['indexing_peak_mb']} MB "
-            f"| {r['again_seconds']} s | {r['again_peak_mb']} MB |"
+            f"| {r.get('indexing_seconds', '–')} s | {r.get('indexing_peak_mb', '–')} MB "
+            f"| {r.get('again_seconds', '–')} s | {r.get('again_peak_mb', '–')} MB |"
         )

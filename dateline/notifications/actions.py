@@ -647,13 +647,17 @@ def never_announce(*, article: ArticlePage) -> None:
     """Record a story's announcement as made, to nobody: an archive brought in by an import
     was news years ago, and its publication now must email no one (neither the publish
     signal nor the sweep of missed posts announces an event that is already recorded)."""
-    FanOut.objects.get_or_create(
-        event_key=fanout.post_event_key(article.pk),
-        defaults={
-            "kind": FanOut.Kind.POST,
-            "object_id": article.pk,
-            "finished_at": timezone.now(),
-        },
+    # One INSERT that does nothing when the event is recorded already (an import run again).
+    FanOut.objects.bulk_create(
+        [
+            FanOut(
+                event_key=fanout.post_event_key(article.pk),
+                kind=FanOut.Kind.POST,
+                object_id=article.pk,
+                finished_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

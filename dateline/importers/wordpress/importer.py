@@ -972,7 +972,8 @@ def _import_comments(run: _Run, item: wxr.Item, article: ArticlePage) -> None:
         return
     comments = [c for c in item.comments if not _is_mention(c)]
     mentions = [c for c in item.comments if _is_mention(c)]
-    with transaction.atomic(), indexing.batched():
+    # No savepoint inside the story's transaction: a failure here fails the whole story.
+    with transaction.atomic(savepoint=False), indexing.batched():
         if comments:
             _import_discussion(run, item, article, comments)
         if mentions:
