@@ -112,10 +112,12 @@ def _search_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None
 
 
 def _references_on_save(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    # Called for every save in the process: outside a batch it does nothing, at once.
+    if getattr(_state, "noted", None) is None or kwargs.get("raw", False):
+        return
     from wagtail.models import ReferenceIndex
 
-    noting = getattr(_state, "noted", None) is not None
-    if noting and not kwargs.get("raw", False) and sender in ReferenceIndex.tracked_models:
+    if sender in ReferenceIndex.tracked_models:
         _note(REFERENCES, instance)
 
 
