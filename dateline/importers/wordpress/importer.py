@@ -1074,9 +1074,7 @@ def _old_path(url: str) -> str:
     return Redirect.normalise_path(f"{path}?{parts.query}" if parts.query else path)
 
 
-def _add_redirects(
-    run: _Run, olds: Iterable[str], *, page: Page | None = None, link: str = ""
-) -> None:
+def _add_redirects(olds: Iterable[str], *, page: Page | None = None, link: str = "") -> None:
     """Permanent redirects from ``olds`` (paths of the old site) to ``page`` (followed
     wherever editors move it) or ``link``; not from an address the page itself answers at.
     One query for those that exist, one insert for the rest."""
@@ -1114,16 +1112,16 @@ def _redirect_item(run: _Run, item: wxr.Item, page: Page, at: datetime.datetime 
         olds.add(Redirect.normalise_path(f"/{item.date:%Y/%m/%d}/{slug}/"))
     if item.guid and "?" in item.guid:
         olds.add(_old_path(item.guid))
-    _add_redirects(run, olds, page=page)
+    _add_redirects(olds, page=page)
 
 
 def _redirect_category(run: _Run, section: SectionPage, *, slug: str, term: wxr.Term) -> None:
     path = "/".join(_category_path(run, term.slug) or [slug])
     olds = [f"/category/{path}/"] + ([f"/?cat={term.term_id}"] if term.term_id else [])
-    _add_redirects(run, map(Redirect.normalise_path, olds), page=section)
+    _add_redirects(map(Redirect.normalise_path, olds), page=section)
     section_url = section.get_url() or section.url_path
     _add_redirects(
-        run, [Redirect.normalise_path(f"/category/{path}/feed/")], link=f"{section_url}feed/rss/"
+        [Redirect.normalise_path(f"/category/{path}/feed/")], link=f"{section_url}feed/rss/"
     )
 
 
@@ -1132,15 +1130,15 @@ def _site_redirects(run: _Run) -> None:
     if run.dry_run:
         return
     with transaction.atomic(), indexing.batched():
-        _add_redirects(run, ["/feed", "/comments/feed"], link="/feed/rss/")
-        _add_redirects(run, ["/feed/atom"], link="/feed/atom/")
+        _add_redirects(["/feed", "/comments/feed"], link="/feed/rss/")
+        _add_redirects(["/feed/atom"], link="/feed/atom/")
         for term in run.found.terms:
             if term.taxonomy == "post_tag" and term.slug:
                 tag, _created = Tag.objects.get_or_create(
                     name=term.name[:100] or term.slug, defaults={"slug": unquote(term.slug)[:100]}
                 )
                 olds = (f"/tag/{term.slug}/", f"/tag/{term.slug}/feed/", f"/?tag={term.slug}")
-                _add_redirects(run, map(Redirect.normalise_path, olds), link=f"/tags/{tag.slug}/")
+                _add_redirects(map(Redirect.normalise_path, olds), link=f"/tags/{tag.slug}/")
 
 
 __all__ = ["Report", "Scan", "import_wordpress", "scan", "upload_path"]
